@@ -1,0 +1,132 @@
+package io.neurondb.proxy;
+
+import io.neurondb.plugin.api.StatementObserver;
+import io.neurondb.proxy.config.ProxyConfig;
+import io.neurondb.proxy.config.UpstreamUrl;
+import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.net.ListenerVerticle;
+import io.neurondb.proxy.plugin.PluginHost;
+import io.neurondb.proxy.session.SessionServices;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The running proxy: wires configuration, the optional local PostgreSQL, plugins and the
+ * listeners together, and takes them down in reverse order.
+ */
+public final class NeuronDbProxy implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NeuronDbProxy.class);
+
+    private final ProxyConfig config;
+    private final LocalPostgres localPostgres;
+    private final PluginHost plugins;
+    private final Vertx vertx;
+
+    private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx) {
+        this.config = config;
+        this.localPostgres = localPostgres;
+        this.plugins = plugins;
+        this.vertx = vertx;
+    }
+
+    /** Starts everything and returns once the listeners accept connections. */
+    public static NeuronDbProxy start(ProxyConfig config) {
+        return start(config, List.of());
+    }
+
+    /**
+     * @param extraObservers observers added beside the plugins' (used by embedding code and tests)
+     */
+    public static NeuronDbProxy start(ProxyConfig config, List<StatementObserver> extraObservers) {
+        LocalPostgres local = null;
+        if (config.embeddedUpstream()) {
+            local = LocalPostgres.builder(config.dataDir().resolve("postgres"))
+                    .binDir(config.embedded().binDir())
+                    .port(config.embedded().port())
+                    .build()
+                    .start();
+            config = withUpstream(config, new UpstreamUrl(local.host(), local.port(), "postgres", LocalPostgres.SUPERUSER, local.superuserPassword()));
+        }
+        PluginHost plugins = PluginHost.load(config.pluginsDir());
+        List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
+        observers.addAll(extraObservers);
+
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+        CancelRegistry cancels = new CancelRegistry();
+        AtomicLong connectionIds = new AtomicLong();
+        ServerSSLOptions clientTls = config.tls().clientTlsEnabled()
+                ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(config.tls().certFile().toString())
+                        .setKeyPath(config.tls().keyFile().toString()))
+                : null;
+        ProxyConfig effective = config;
+        try {
+            vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
+                            upstream, cancels, effective.clientLimits(), clientTls, List.copyOf(observers), connectionIds)),
+                    new DeploymentOptions().setInstances(config.eventLoops()))
+                    .await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            plugins.close();
+            if (local != null) {
+                local.stop();
+            }
+            throw new IllegalStateException("cannot listen on " + config.listen() + ": " + rootMessage(e), e);
+        }
+        log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={}",
+                config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds());
+        return new NeuronDbProxy(effective, local, plugins, vertx);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    private static ProxyConfig withUpstream(ProxyConfig c, UpstreamUrl upstream) {
+        return new ProxyConfig(c.listen(), upstream, c.metricsPort(), c.dataDir(), c.pluginsDir(), c.eventLoops(),
+                c.connectTimeout(), c.clientLimits(), c.tls(), c.embedded(), c.logLevel());
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** The local PostgreSQL when the proxy started one, else null. */
+    public LocalPostgres localPostgres() {
+        return localPostgres;
+    }
+
+    public PluginHost plugins() {
+        return plugins;
+    }
+
+    @Override
+    public void close() {
+        try {
+            vertx.close().await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("event=shutdown_incomplete error=\"{}\"", e.toString());
+        }
+        plugins.close();
+        if (localPostgres != null) {
+            localPostgres.stop();
+        }
+        log.info("event=stopped");
+    }
+}

@@ -1,0 +1,109 @@
+package io.neurondb.proxy.cli;
+
+import io.neurondb.proxy.NeuronDbProxy;
+import io.neurondb.proxy.config.ConfigException;
+import io.neurondb.proxy.config.ConfigLoader;
+import io.neurondb.proxy.config.ProxyConfig;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code bin/neurondb-proxy}: parses the command line, loads the config, runs the proxy. */
+public final class Main {
+
+    static final String HELP = """
+            Usage: neurondb-proxy [--config FILE] [--help] [--version]
+
+            Runs the NeuronDB proxy: point PostgreSQL clients at it instead of the server.
+            With no upstream configured it starts a local PostgreSQL from the system's
+            binaries (data under the data directory) and proxies to that.
+
+            Options:
+              --config FILE   configuration file (default: $NEURONDB_HOME/conf/neurondb.yaml)
+              --help          print this help and exit
+              --version       print the version and exit
+
+            Environment (overrides the file):
+              NEURONDB_CONFIG        configuration file path
+              NEURONDB_LISTEN        address to accept clients on, host:port (default 127.0.0.1:6432)
+              NEURONDB_UPSTREAM      server URL, postgresql://user:password@host:port/database
+                                     (empty: start a local PostgreSQL)
+              NEURONDB_METRICS_PORT  metrics/admin HTTP port; 0 turns it off (default 9187)
+              NEURONDB_DATA_DIR      data directory: checkpoints, local PostgreSQL (default data)
+              NEURONDB_PLUGINS_DIR   folder of plugin JARs loaded at start (default plugins.d)
+              NEURONDB_HOME          base for relative paths (bin/neurondb-proxy sets it)
+              JAVA_HOME              JDK 25 or newer to run with
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help", "-h" -> {
+                    System.out.print(HELP);
+                    return;
+                }
+                case "--version" -> {
+                    System.out.println("neurondb-proxy " + version());
+                    return;
+                }
+                case "--config" -> {
+                    if (i + 1 >= args.length) {
+                        exit("--config needs a file name");
+                    }
+                    configFile = Path.of(args[++i]);
+                }
+                default -> exit("unknown argument '" + args[i] + "' (see --help)");
+            }
+        }
+        ConfigLoader loader = ConfigLoader.fromSystem();
+        ProxyConfig config;
+        try {
+            config = loader.load(configFile != null ? configFile : loader.defaultConfigPath());
+        } catch (ConfigException e) {
+            exit("configuration error: " + e.getMessage());
+            return;
+        }
+        NeuronDbProxy proxy;
+        try {
+            proxy = NeuronDbProxy.start(config);
+        } catch (RuntimeException e) {
+            exit("could not start: " + e.getMessage());
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }, "neurondb-shutdown"));
+        ProxyConfig running = proxy.config();
+        System.out.println("NeuronDB proxy " + version() + " listening on " + running.listen()
+                + ", upstream " + running.upstream());
+        String user = running.upstream().user() == null ? "postgres" : running.upstream().user();
+        String db = running.upstream().database() == null ? user : running.upstream().database();
+        System.out.println("Connect with: psql -h " + running.listen().host() + " -p " + running.listen().port()
+                + " -U " + user + " " + db);
+        if (proxy.localPostgres() != null) {
+            System.out.println("(local PostgreSQL in " + proxy.localPostgres().dataDir() + ", user postgres, password "
+                    + "as set in that cluster; the default for a new one is 'postgres')");
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static void exit(String message) {
+        System.err.println("neurondb-proxy: " + message);
+        System.exit(2);
+    }
+}

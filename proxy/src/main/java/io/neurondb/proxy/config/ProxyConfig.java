@@ -1,0 +1,39 @@
+package io.neurondb.proxy.config;
+
+import io.neurondb.proxy.protocol.FrameLimits;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything the proxy is configured with, after the file and the environment overrides
+ * were merged and checked. Documented key by key in {@code conf/neurondb.yaml}.
+ *
+ * @param upstream the server, or null to start a local PostgreSQL from the system binaries
+ */
+public record ProxyConfig(
+        HostAndPort listen,
+        UpstreamUrl upstream,
+        int metricsPort,
+        Path dataDir,
+        Path pluginsDir,
+        int eventLoops,
+        Duration connectTimeout,
+        FrameLimits clientLimits,
+        TlsSettings tls,
+        EmbeddedSettings embedded,
+        String logLevel) {
+
+    /**
+     * The local PostgreSQL started when no upstream is configured.
+     *
+     * @param binDir directory with initdb/pg_ctl/postgres, or null to look for one
+     * @param port   port for it, 0 for any free one
+     */
+    public record EmbeddedSettings(Path binDir, int port) {
+    }
+
+    public boolean embeddedUpstream() {
+        return upstream == null;
+    }
+}

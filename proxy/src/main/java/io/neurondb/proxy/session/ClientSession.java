@@ -1,0 +1,450 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
+import io.neurondb.proxy.protocol.AuthenticationRequest;
+import io.neurondb.proxy.protocol.BackendKeyData;
+import io.neurondb.proxy.protocol.ErrorFields;
+import io.neurondb.proxy.protocol.Frame;
+import io.neurondb.proxy.protocol.FrameDecoder;
+import io.neurondb.proxy.protocol.FrameLimits;
+import io.neurondb.proxy.protocol.MessageReader;
+import io.neurondb.proxy.protocol.PgProtocol;
+import io.neurondb.proxy.protocol.ProtocolException;
+import io.neurondb.proxy.protocol.SqlState;
+import io.neurondb.proxy.protocol.StartupPacket;
+import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
+import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
+import io.neurondb.proxy.protocol.TransactionStatus;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * One client connection and the server connection it runs on (1:1 mode): the startup and
+ * authentication relay, then the message relay with backpressure both ways. Everything here
+ * runs on the event loop that accepted the client, so no field needs synchronisation.
+ *
+ * <p>Client and server bytes go through their own {@link FrameDecoder}; frames are inspected
+ * and forwarded as the original bytes, and only BackendKeyData and the SASL mechanism list
+ * are re-encoded. Frames from one read are written out with one socket write.
+ */
+public final class ClientSession implements SessionInfo {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    private static final Buffer TLS_ACCEPTED = Buffer.buffer(new byte[]{'S'});
+    private static final Buffer TLS_DECLINED = Buffer.buffer(new byte[]{'N'});
+
+    private final SessionServices services;
+    private final NetSocket client;
+    private final long connectionId;
+    private final FrameDecoder clientDecoder;
+    private final StatementTracker tracker;
+
+    private SessionState state = SessionState.AWAITING_STARTUP;
+    private TransactionStatus transactionStatus = TransactionStatus.IDLE;
+    private StartupMessage startup;
+    private String applicationName = "";
+    private NetSocket server;
+    private FrameDecoder serverDecoder;
+    private BackendKeyData clientKey;
+    private boolean serverReportedFatal;
+
+    /** Frames decoded from one read, written with one write. */
+    private final WriteBatch toServer = new WriteBatch();
+    private final WriteBatch toClient = new WriteBatch();
+
+    public ClientSession(SessionServices services, NetSocket client) {
+        this.services = services;
+        this.client = client;
+        this.connectionId = services.connectionIds().incrementAndGet();
+        this.clientDecoder = new FrameDecoder(services.clientLimits(), FrameDecoder.Expect.STARTUP);
+        this.tracker = services.observing() ? new StatementTracker(this, services::publish) : null;
+    }
+
+    public void start() {
+        client.handler(this::onClientBytes);
+        client.closeHandler(v -> onClientClosed());
+        client.exceptionHandler(e -> log.debug("conn={} event=client_socket_error error=\"{}\"", connectionId, e.toString()));
+        log.debug("conn={} event=accepted client={}", connectionId, clientAddress());
+    }
+
+    public SessionState state() {
+        return state;
+    }
+
+    public TransactionStatus transactionStatus() {
+        return transactionStatus;
+    }
+
+    // ---- the state machine's one door ----
+
+    private void transition(SessionState next) {
+        if (!state.canMoveTo(next)) {
+            throw new IllegalStateException("session " + connectionId + ": " + state + " -> " + next + " is not a valid transition");
+        }
+        log.trace("conn={} event=state from={} to={}", connectionId, state, next);
+        state = next;
+    }
+
+    // ---- client side ----
+
+    private void onClientBytes(Buffer chunk) {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        try {
+            clientDecoder.feed(chunk, this::onClientFrame);
+        } catch (ProtocolException e) {
+            failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
+            return;
+        }
+        flushToServer();
+    }
+
+    private void onClientFrame(Frame frame) {
+        switch (state) {
+            case AWAITING_STARTUP -> onStartupPacket(StartupPacket.decode(frame));
+            case AUTHENTICATING -> {
+                if (frame.type() == PgProtocol.TERMINATE) {
+                    closeBoth("client_terminated_during_auth");
+                } else if (frame.type() != PgProtocol.PASSWORD_MESSAGE) {
+                    throw ProtocolException.violation("expected password response, got message type " + PgProtocol.describeType(frame.type()));
+                } else {
+                    queueToServer(frame.bytes());
+                }
+            }
+            case READY -> onClientWork(frame);
+            case TLS_HANDSHAKE, CONNECTING -> throw new IllegalStateException("decoder must be paused in " + state);
+            case CLOSED -> {
+            }
+        }
+    }
+
+    private void onStartupPacket(StartupPacket packet) {
+        switch (packet) {
+            case StartupPacket.SslRequest ignored -> onSslRequest();
+            case StartupPacket.GssEncRequest ignored -> client.write(TLS_DECLINED);
+            case CancelRequest cancel -> onCancelRequest(cancel);
+            case StartupMessage message -> onStartupMessage(message);
+        }
+    }
+
+    private void onSslRequest() {
+        if (services.clientTls() == null) {
+            client.write(TLS_DECLINED);
+            return;
+        }
+        if (clientDecoder.hasBufferedBytes()) {
+            // Anything sent before the handshake would be trusted as if encrypted (CVE-2021-23214).
+            throw ProtocolException.violation("received unencrypted data after SSL request");
+        }
+        transition(SessionState.TLS_HANDSHAKE);
+        clientDecoder.pause();
+        client.write(TLS_ACCEPTED);
+        client.upgradeToSsl(services.clientTls()).onComplete(ar -> {
+            if (state == SessionState.CLOSED) {
+                return;
+            }
+            if (ar.failed()) {
+                log.info("conn={} event=client_tls_failed error=\"{}\"", connectionId, ar.cause().getMessage());
+                closeBoth("tls_handshake_failed");
+                return;
+            }
+            transition(SessionState.AWAITING_STARTUP);
+            resumeClientDecoder();
+        });
+    }
+
+    private void onCancelRequest(CancelRequest cancel) {
+        // The protocol sends no reply to a cancel; the connection just closes.
+        services.cancels().lookup(cancel.processId(), cancel.secretKey()).ifPresentOrElse(target ->
+                services.upstream().connectPlain().onSuccess(socket -> {
+                    socket.write(new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
+                    socket.end();
+                }), () -> log.debug("conn={} event=cancel_unknown_key", connectionId));
+        transition(SessionState.CLOSED);
+        client.end();
+    }
+
+    private void onStartupMessage(StartupMessage message) {
+        if (message.user() == null || message.user().isEmpty()) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "no PostgreSQL user name specified in startup packet");
+        }
+        startup = message;
+        applicationName = message.parameters().getOrDefault("application_name", "");
+        transition(SessionState.CONNECTING);
+        clientDecoder.expect(FrameDecoder.Expect.TYPED);
+        clientDecoder.pause();
+        services.upstream().connect().onComplete(ar -> {
+            if (state == SessionState.CLOSED) {
+                if (ar.succeeded()) {
+                    ar.result().close();
+                }
+                return;
+            }
+            if (ar.failed()) {
+                String why = ar.cause().getMessage();
+                log.warn("conn={} event=upstream_connect_failed server={} error=\"{}\"", connectionId, services.upstream().server(), why);
+                failClient(ErrorFields.fatal(SqlState.SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+                        "could not connect to upstream server " + services.upstream().server() + ": " + why), "upstream_unreachable");
+                return;
+            }
+            onServerConnected(ar.result(), message);
+        });
+    }
+
+    private void onServerConnected(NetSocket socket, StartupMessage message) {
+        server = socket;
+        serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
+        server.handler(this::onServerBytes);
+        server.closeHandler(v -> onServerClosed());
+        server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
+        transition(SessionState.AUTHENTICATING);
+        server.write(message.encode());
+        log.debug("conn={} event=server_connected user={} database={}", connectionId, message.user(), message.database());
+        resumeClientDecoder();
+    }
+
+    private void resumeClientDecoder() {
+        try {
+            clientDecoder.resume(this::onClientFrame);
+        } catch (ProtocolException e) {
+            failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
+            return;
+        }
+        flushToServer();
+    }
+
+    private void onClientWork(Frame frame) {
+        if (tracker != null) {
+            tracker.onClientFrame(frame);
+        }
+        queueToServer(frame.bytes());
+        if (frame.type() == PgProtocol.TERMINATE) {
+            flushToServer();
+            closeBoth("client_terminated");
+        }
+    }
+
+    private void queueToServer(Buffer bytes) {
+        toServer.add(bytes);
+    }
+
+    private void flushToServer() {
+        if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
+            return;
+        }
+        Buffer out = toServer.take();
+        server.write(out);
+        if (server.writeQueueFull()) {
+            // The server reads slower than the client writes (COPY IN): stop reading the client.
+            client.pause();
+            server.drainHandler(v -> client.resume());
+        }
+    }
+
+    private void onClientClosed() {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        log.debug("conn={} event=client_closed state={}", connectionId, state);
+        boolean wasReady = state == SessionState.READY;
+        transition(SessionState.CLOSED);
+        services.cancels().unregister(clientKey);
+        if (server != null) {
+            if (wasReady) {
+                // Tell the server we are gone so it ends the backend at once and rolls back.
+                server.write(TERMINATE);
+            }
+            server.end();
+        }
+    }
+
+    // ---- server side ----
+
+    private void onServerBytes(Buffer chunk) {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        try {
+            serverDecoder.feed(chunk, this::onServerFrame);
+        } catch (ProtocolException e) {
+            log.error("conn={} event=server_protocol_violation error=\"{}\"", connectionId, e.getMessage());
+            flushToClient();
+            failClient(ErrorFields.fatal(SqlState.PROTOCOL_VIOLATION, "invalid data from server: " + e.getMessage()), "server_protocol_violation");
+            return;
+        }
+        flushToClient();
+    }
+
+    private void onServerFrame(Frame frame) {
+        if (state == SessionState.AUTHENTICATING) {
+            onServerStartupFrame(frame);
+        } else {
+            onServerWork(frame);
+        }
+    }
+
+    /** During authentication: relay, swap the cancel key, keep SCRAM channel binding out. */
+    private void onServerStartupFrame(Frame frame) {
+        switch (frame.type()) {
+            case PgProtocol.AUTHENTICATION -> queueToClient(withoutChannelBinding(frame));
+            case PgProtocol.BACKEND_KEY_DATA -> {
+                BackendKeyData serverKey = BackendKeyData.decode(frame);
+                clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), serverKey));
+                queueToClient(clientKey.encode());
+            }
+            case PgProtocol.PARAMETER_STATUS -> {
+                noteParameter(frame);
+                queueToClient(frame.bytes());
+            }
+            case PgProtocol.READY_FOR_QUERY -> {
+                transactionStatus = TransactionStatus.fromReadyForQuery(frame);
+                transition(SessionState.READY);
+                queueToClient(frame.bytes());
+                log.info("conn={} event=session_ready user={} database={} client={}", connectionId, user(), database(), clientAddress());
+            }
+            case PgProtocol.ERROR_RESPONSE -> {
+                serverReportedFatal = ErrorFields.decode(frame).isFatal();
+                queueToClient(frame.bytes());
+            }
+            default -> queueToClient(frame.bytes());
+        }
+    }
+
+    /**
+     * SCRAM-SHA-256-PLUS binds the login to the TLS channel the client sees, which is the
+     * proxy's, not the server's; offering it would make every such login fail. Clients fall
+     * back to plain SCRAM-SHA-256, as they do with PgBouncer.
+     */
+    private Buffer withoutChannelBinding(Frame frame) {
+        AuthenticationRequest auth = AuthenticationRequest.decode(frame);
+        if (auth.code() != PgProtocol.AUTH_SASL || auth.saslMechanisms().stream().noneMatch(m -> m.endsWith("-PLUS"))) {
+            return frame.bytes();
+        }
+        List<String> kept = auth.saslMechanisms().stream().filter(m -> !m.endsWith("-PLUS")).toList();
+        return AuthenticationRequest.encodeSasl(kept);
+    }
+
+    private void onServerWork(Frame frame) {
+        if (tracker != null) {
+            tracker.onServerFrame(frame);
+        }
+        switch (frame.type()) {
+            case PgProtocol.READY_FOR_QUERY -> transactionStatus = TransactionStatus.fromReadyForQuery(frame);
+            case PgProtocol.PARAMETER_STATUS -> noteParameter(frame);
+            case PgProtocol.ERROR_RESPONSE -> {
+                if (ErrorFields.decode(frame).isFatal()) {
+                    serverReportedFatal = true;
+                }
+            }
+            case PgProtocol.BACKEND_KEY_DATA -> throw ProtocolException.violation("BackendKeyData after startup");
+            default -> {
+            }
+        }
+        queueToClient(frame.bytes());
+    }
+
+    private void noteParameter(Frame frame) {
+        MessageReader r = frame.reader();
+        String name = r.readCString();
+        String value = r.readCString();
+        if ("application_name".equals(name)) {
+            applicationName = value;
+        }
+    }
+
+    private void queueToClient(Buffer bytes) {
+        toClient.add(bytes);
+    }
+
+    private void flushToClient() {
+        if (toClient.isEmpty()) {
+            return;
+        }
+        Buffer out = toClient.take();
+        client.write(out);
+        if (server != null && client.writeQueueFull()) {
+            // A slow client: stop reading the server until the client has taken what we hold,
+            // so a large result never piles up in the proxy.
+            server.pause();
+            client.drainHandler(v -> {
+                if (server != null) {
+                    server.resume();
+                }
+            });
+        }
+    }
+
+    private void onServerClosed() {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        log.info("conn={} event=server_closed state={} fatal_reported={}", connectionId, state, serverReportedFatal);
+        flushToClient();
+        if (!serverReportedFatal) {
+            client.write(ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
+        }
+        transition(SessionState.CLOSED);
+        services.cancels().unregister(clientKey);
+        client.end();
+    }
+
+    // ---- ending ----
+
+    private void failClient(ErrorFields error, String reason) {
+        log.info("conn={} event=session_failed reason={} sqlstate={} message=\"{}\"", connectionId, reason, error.sqlState(), error.message());
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        toServer.take();
+        client.write(error.encodeError());
+        closeBoth(reason);
+    }
+
+    private void closeBoth(String reason) {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        log.debug("conn={} event=closing reason={}", connectionId, reason);
+        transition(SessionState.CLOSED);
+        services.cancels().unregister(clientKey);
+        client.end();
+        if (server != null) {
+            server.end();
+        }
+    }
+
+    private static final Buffer TERMINATE = Buffer.buffer(new byte[]{PgProtocol.TERMINATE, 0, 0, 0, 4});
+
+
+    // ---- SessionInfo ----
+
+    @Override
+    public long connectionId() {
+        return connectionId;
+    }
+
+    @Override
+    public String database() {
+        return startup == null ? "" : startup.database();
+    }
+
+    @Override
+    public String user() {
+        return startup == null ? "" : startup.user();
+    }
+
+    @Override
+    public String applicationName() {
+        return applicationName;
+    }
+
+    @Override
+    public String clientAddress() {
+        return client.remoteAddress() == null ? "" : client.remoteAddress().toString();
+    }
+}

@@ -1,0 +1,45 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.plugin.api.StatementEvent;
+import io.neurondb.plugin.api.StatementObserver;
+import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.net.UpstreamConnector;
+import io.neurondb.proxy.protocol.FrameLimits;
+import io.vertx.core.net.ServerSSLOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What sessions on one event loop share: the upstream connector of that loop, and the
+ * process-wide cancel registry, observers and connection counter.
+ *
+ * @param clientTls options for answering SSLRequest with 'S', or null when TLS is off
+ */
+public record SessionServices(
+        UpstreamConnector upstream,
+        CancelRegistry cancels,
+        FrameLimits clientLimits,
+        ServerSSLOptions clientTls,
+        List<StatementObserver> observers,
+        AtomicLong connectionIds) {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
+
+    public boolean observing() {
+        return !observers.isEmpty();
+    }
+
+    /** One misbehaving observer must not break the session or hide the event from others. */
+    void publish(StatementEvent event) {
+        for (StatementObserver o : observers) {
+            try {
+                o.onStatement(event);
+            } catch (RuntimeException e) {
+                log.warn("event=observer_failed observer={} error=\"{}\"", o.getClass().getName(), e.toString());
+            }
+        }
+    }
+}

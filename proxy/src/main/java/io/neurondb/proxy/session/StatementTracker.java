@@ -1,0 +1,170 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.plugin.api.StatementEvent;
+import io.neurondb.plugin.api.StatementEvent.Protocol;
+import io.neurondb.plugin.api.StatementEvent.Route;
+import io.neurondb.proxy.protocol.CommandTag;
+import io.neurondb.proxy.protocol.ErrorFields;
+import io.neurondb.proxy.protocol.Frame;
+import io.neurondb.proxy.protocol.FrontendMessages;
+import io.neurondb.proxy.protocol.PgProtocol;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Matches the server's replies to the client's requests, in order, to time each statement
+ * from its Query or Execute to the reply that completes it. Replies come back in request
+ * order (the protocol guarantees it), so a FIFO of pending requests is enough; after an
+ * error the server skips everything up to the next Sync, and so does this tracker.
+ */
+final class StatementTracker {
+
+    private static final Logger log = LoggerFactory.getLogger(StatementTracker.class);
+
+    private enum Kind { SIMPLE_QUERY, FUNCTION_CALL, PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC }
+
+    private static final class Pending {
+        final Kind kind;
+        final String sql;
+        final long startNanos;
+        final Instant startedAt;
+        long rows = -1;
+        String sqlState;
+
+        Pending(Kind kind, String sql) {
+            this.kind = kind;
+            this.sql = sql;
+            boolean timed = kind == Kind.SIMPLE_QUERY || kind == Kind.EXECUTE || kind == Kind.FUNCTION_CALL;
+            this.startNanos = timed ? System.nanoTime() : 0;
+            this.startedAt = timed ? Instant.now() : null;
+        }
+    }
+
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final Map<String, String> statements = new HashMap<>();
+    private final Map<String, String> portals = new HashMap<>();
+    private final SessionInfo session;
+    private final Consumer<StatementEvent> sink;
+
+    StatementTracker(SessionInfo session, Consumer<StatementEvent> sink) {
+        this.session = session;
+        this.sink = sink;
+    }
+
+    /** A frame the client sent, seen before it is forwarded. */
+    void onClientFrame(Frame f) {
+        switch (f.type()) {
+            case PgProtocol.QUERY -> pending.add(new Pending(Kind.SIMPLE_QUERY, FrontendMessages.query(f).sql()));
+            case PgProtocol.FUNCTION_CALL -> pending.add(new Pending(Kind.FUNCTION_CALL, "<function call>"));
+            case PgProtocol.PARSE -> {
+                FrontendMessages.Parse p = FrontendMessages.parse(f);
+                statements.put(p.statementName(), p.sql());
+                pending.add(new Pending(Kind.PARSE, null));
+            }
+            case PgProtocol.BIND -> {
+                FrontendMessages.Bind b = FrontendMessages.bind(f);
+                portals.put(b.portalName(), statements.getOrDefault(b.statementName(), ""));
+                pending.add(new Pending(Kind.BIND, null));
+            }
+            case PgProtocol.DESCRIBE -> pending.add(new Pending(Kind.DESCRIBE, null));
+            case PgProtocol.EXECUTE -> {
+                String portal = FrontendMessages.execute(f).portalName();
+                pending.add(new Pending(Kind.EXECUTE, portals.getOrDefault(portal, "")));
+            }
+            case PgProtocol.CLOSE -> {
+                FrontendMessages.Target t = FrontendMessages.target(f);
+                (t.isStatement() ? statements : portals).remove(t.name());
+                pending.add(new Pending(Kind.CLOSE, null));
+            }
+            case PgProtocol.SYNC -> pending.add(new Pending(Kind.SYNC, null));
+            default -> {
+                // Flush, CopyData/Done/Fail, Terminate: no reply of their own.
+            }
+        }
+    }
+
+    /** A frame the server sent, seen before it is forwarded. */
+    void onServerFrame(Frame f) {
+        Pending head = pending.peek();
+        if (head == null) {
+            return; // NoticeResponse, NotificationResponse, ParameterStatus outside a request
+        }
+        switch (f.type()) {
+            case PgProtocol.PARSE_COMPLETE -> expectAndPop(Kind.PARSE);
+            case PgProtocol.BIND_COMPLETE -> expectAndPop(Kind.BIND);
+            case PgProtocol.CLOSE_COMPLETE -> expectAndPop(Kind.CLOSE);
+            case PgProtocol.NO_DATA -> expectAndPop(Kind.DESCRIBE);
+            case PgProtocol.ROW_DESCRIPTION -> {
+                if (head.kind == Kind.DESCRIBE) {
+                    pending.poll();
+                }
+            }
+            case PgProtocol.COMMAND_COMPLETE, PgProtocol.EMPTY_QUERY_RESPONSE, PgProtocol.PORTAL_SUSPENDED -> {
+                long rows = f.type() == PgProtocol.COMMAND_COMPLETE ? CommandTag.decode(f).rows() : -1;
+                if (head.kind == Kind.EXECUTE) {
+                    head.rows = rows;
+                    complete(pending.poll(), Protocol.EXTENDED);
+                } else if (head.kind == Kind.SIMPLE_QUERY) {
+                    head.rows = rows;
+                }
+            }
+            case PgProtocol.ERROR_RESPONSE -> onError(head, ErrorFields.decode(f).sqlState());
+            case PgProtocol.READY_FOR_QUERY -> onReadyForQuery(head);
+            default -> {
+                // DataRow, ParameterDescription, Copy*, notices: part of the current reply.
+            }
+        }
+    }
+
+    private void onError(Pending head, String sqlState) {
+        if (head.kind == Kind.SIMPLE_QUERY || head.kind == Kind.FUNCTION_CALL) {
+            head.sqlState = sqlState;
+            return;
+        }
+        // Extended protocol: the failed request and everything after it up to Sync are
+        // skipped by the server, and their replies will never come.
+        while (!pending.isEmpty() && pending.peek().kind != Kind.SYNC) {
+            Pending skipped = pending.poll();
+            if (skipped.kind == Kind.EXECUTE && skipped == head) {
+                skipped.sqlState = sqlState;
+                complete(skipped, Protocol.EXTENDED);
+            }
+        }
+    }
+
+    private void onReadyForQuery(Pending head) {
+        switch (head.kind) {
+            case SIMPLE_QUERY, FUNCTION_CALL -> complete(pending.poll(), Protocol.SIMPLE);
+            case SYNC -> pending.poll();
+            default -> resync("ReadyForQuery while waiting for the reply to " + head.kind);
+        }
+    }
+
+    private void expectAndPop(Kind kind) {
+        Pending head = pending.peek();
+        if (head.kind == kind) {
+            pending.poll();
+        } else {
+            resync("reply for " + kind + " while waiting for " + head.kind);
+        }
+    }
+
+    /** Replies and requests no longer line up: stop timing rather than report wrong numbers. */
+    private void resync(String why) {
+        log.warn("conn={} event=statement_tracking_reset reason=\"{}\"", session.connectionId(), why);
+        pending.clear();
+    }
+
+    private void complete(Pending p, Protocol protocol) {
+        long duration = System.nanoTime() - p.startNanos;
+        sink.accept(new StatementEvent(session.connectionId(), session.database(), session.user(),
+                session.applicationName(), session.clientAddress(), protocol, Route.PASSTHROUGH,
+                p.sql, p.startedAt, duration, p.rows, p.sqlState));
+    }
+}
