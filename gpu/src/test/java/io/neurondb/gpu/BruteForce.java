@@ -1,0 +1,98 @@
+package io.neurondb.gpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.neurondb.engine.Metric;
+import io.neurondb.engine.compute.ComputeBackend.TopK;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The metrics written out the obvious way, in double, and result checks that tolerate
+ * float rounding and near-ties: the tested code must return rows whose true distances are
+ * the k smallest, nearest first.
+ */
+final class BruteForce {
+
+    private BruteForce() {
+    }
+
+    static double distance(Metric metric, float[] a, int aRow, float[] b, int bRow, int dims) {
+        double dot = 0;
+        double normA = 0;
+        double normB = 0;
+        double squared = 0;
+        double manhattan = 0;
+        for (int d = 0; d < dims; d++) {
+            double x = a[aRow * dims + d];
+            double y = b[bRow * dims + d];
+            dot += x * y;
+            normA += x * x;
+            normB += y * y;
+            squared += (x - y) * (x - y);
+            manhattan += Math.abs(x - y);
+        }
+        return switch (metric) {
+            case L2 -> squared;
+            case INNER_PRODUCT -> -dot;
+            case COSINE -> 1 - dot / Math.sqrt(normA * normB);
+            case L1 -> manhattan;
+        };
+    }
+
+    static float[] randomMatrix(Random random, int rows, int dims) {
+        float[] m = new float[rows * dims];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = random.nextFloat() * 2 - 1;
+        }
+        return m;
+    }
+
+    static double tolerance(double distance) {
+        return 1e-4 * (1 + Math.abs(distance));
+    }
+
+    static void assertTopK(TopK actual, Metric metric, float[] queries, int q, float[] base, int baseCount, int dims,
+                           int k) {
+        double[] all = new double[baseCount];
+        for (int b = 0; b < baseCount; b++) {
+            all[b] = distance(metric, queries, q, base, b, dims);
+        }
+        double[] sorted = all.clone();
+        Arrays.sort(sorted);
+        int expectedSize = Math.min(k, baseCount);
+        assertThat(actual.size()).as("result size of query %d", q).isEqualTo(expectedSize);
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < expectedSize; i++) {
+            int row = actual.rows()[i];
+            float reported = actual.distances()[i];
+            assertThat(row).as("row %d of query %d", i, q).isBetween(0, baseCount - 1);
+            assertThat(seen.add(row)).as("row %d returned twice for query %d", row, q).isTrue();
+            assertThat((double) reported).as("reported distance of row %d, query %d", row, q)
+                    .isCloseTo(all[row], org.assertj.core.data.Offset.offset(tolerance(all[row])));
+            assertThat((double) reported).as("rank %d of query %d", i, q)
+                    .isCloseTo(sorted[i], org.assertj.core.data.Offset.offset(tolerance(sorted[i])));
+            if (i > 0) {
+                assertThat(reported).as("order at rank %d of query %d", i, q)
+                        .isGreaterThanOrEqualTo(actual.distances()[i - 1]);
+            }
+        }
+    }
+
+    static void assertAssignment(int[] assigned, Metric metric, float[] vectors, int vectorCount, float[] centroids,
+                                 int centroidCount, int dims) {
+        assertThat(assigned).hasSize(vectorCount);
+        for (int v = 0; v < vectorCount; v++) {
+            double best = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < centroidCount; c++) {
+                best = Math.min(best, distance(metric, vectors, v, centroids, c, dims));
+            }
+            assertThat(assigned[v]).as("centroid of vector %d", v).isBetween(0, centroidCount - 1);
+            double chosen = distance(metric, vectors, v, centroids, assigned[v], dims);
+            assertThat(chosen).as("distance to chosen centroid of vector %d", v)
+                    .isLessThanOrEqualTo(best + tolerance(best));
+        }
+    }
+}
