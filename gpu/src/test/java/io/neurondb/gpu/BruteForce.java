@@ -54,28 +54,45 @@ final class BruteForce {
         return 1e-4 * (1 + Math.abs(distance));
     }
 
+    /** Every query's distance to every base row: {@code [query][row]}. */
+    static double[][] allDistances(Metric metric, float[] queries, int queryCount, float[] base, int baseCount,
+                                   int dims) {
+        double[][] all = new double[queryCount][baseCount];
+        for (int q = 0; q < queryCount; q++) {
+            for (int b = 0; b < baseCount; b++) {
+                all[q][b] = distance(metric, queries, q, base, b, dims);
+            }
+        }
+        return all;
+    }
+
     static void assertTopK(TopK actual, Metric metric, float[] queries, int q, float[] base, int baseCount, int dims,
                            int k) {
-        double[] all = new double[baseCount];
+        double[] truth = new double[baseCount];
         for (int b = 0; b < baseCount; b++) {
-            all[b] = distance(metric, queries, q, base, b, dims);
+            truth[b] = distance(metric, queries, q, base, b, dims);
         }
-        double[] sorted = all.clone();
+        assertTopK(actual, truth, k, "query " + q);
+    }
+
+    /** {@code truth[row]} is the true distance of base row {@code row} from the query. */
+    static void assertTopK(TopK actual, double[] truth, int k, String query) {
+        double[] sorted = truth.clone();
         Arrays.sort(sorted);
-        int expectedSize = Math.min(k, baseCount);
-        assertThat(actual.size()).as("result size of query %d", q).isEqualTo(expectedSize);
+        int expectedSize = Math.min(k, truth.length);
+        assertThat(actual.size()).as("result size of %s", query).isEqualTo(expectedSize);
         Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < expectedSize; i++) {
             int row = actual.rows()[i];
             float reported = actual.distances()[i];
-            assertThat(row).as("row %d of query %d", i, q).isBetween(0, baseCount - 1);
-            assertThat(seen.add(row)).as("row %d returned twice for query %d", row, q).isTrue();
-            assertThat((double) reported).as("reported distance of row %d, query %d", row, q)
-                    .isCloseTo(all[row], org.assertj.core.data.Offset.offset(tolerance(all[row])));
-            assertThat((double) reported).as("rank %d of query %d", i, q)
+            assertThat(row).as("row %d of %s", i, query).isBetween(0, truth.length - 1);
+            assertThat(seen.add(row)).as("row %d returned twice for %s", row, query).isTrue();
+            assertThat((double) reported).as("reported distance of row %d, %s", row, query)
+                    .isCloseTo(truth[row], org.assertj.core.data.Offset.offset(tolerance(truth[row])));
+            assertThat((double) reported).as("rank %d of %s", i, query)
                     .isCloseTo(sorted[i], org.assertj.core.data.Offset.offset(tolerance(sorted[i])));
             if (i > 0) {
-                assertThat(reported).as("order at rank %d of query %d", i, q)
+                assertThat(reported).as("order at rank %d of %s", i, query)
                         .isGreaterThanOrEqualTo(actual.distances()[i - 1]);
             }
         }
