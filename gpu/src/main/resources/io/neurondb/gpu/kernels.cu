@@ -1,6 +1,8 @@
 // NeuronDB distance kernels, compiled at run time with NVRTC (see NvrtcCompiler).
 //
-// Kept free of #include so NVRTC needs no header search path on the target machine.
+// Kept free of #include, and of library helpers beyond sqrtf/fabsf, so NVRTC needs no
+// header search path on the target machine and the file also compiles as plain C++ for
+// KernelHostEmulationTest.
 // ReferenceTileKernels.java is the line-by-line Java mirror of this file: change both.
 //
 // Metric ids must match KernelMetric.java; KernelSourceTest checks that they do.
@@ -16,14 +18,23 @@
 // Largest k that segmentTopK keeps in per-thread arrays; larger k is selected on the host.
 #define MAX_DEVICE_K 64
 
+// NaN is the only float unequal to itself (no --use_fast_math, so this is kept).
+__device__ __forceinline__ bool isNaN(float x) {
+    return x != x;
+}
+
+__device__ __forceinline__ int minInt(int a, int b) {
+    return a < b ? a : b;
+}
+
 // Order of candidates: smaller distance first, equal distances by lower row, NaN last
 // (cosine of a zero vector is NaN, as in pgvector). Same rule as DistanceOrder.java, so
 // the device and the host agree on which of two tied rows survives a cut.
 __device__ __forceinline__ bool ranksBefore(float a, int rowA, float b, int rowB) {
-    if (isnan(a)) {
-        return isnan(b) && rowA < rowB;
+    if (isNaN(a)) {
+        return isNaN(b) && rowA < rowB;
     }
-    if (isnan(b)) {
+    if (isNaN(b)) {
         return true;
     }
     return a < b || (a == b && rowA < rowB);
@@ -75,12 +86,12 @@ extern "C" __global__ void batchedDistances(const float* __restrict__ queries, i
     for (int d0 = 0; d0 < dims; d0 += TILE) {
         const int d = d0 + tx;
         querySlice[ty][tx] = (stagedQueryRow < queryRows && d < dims)
-                ? queries[(size_t) stagedQueryRow * dims + d] : 0.0f;
+                ? queries[(long long) stagedQueryRow * dims + d] : 0.0f;
         baseSlice[ty][tx] = (stagedBaseRow < baseRows && d < dims)
-                ? base[(size_t) stagedBaseRow * dims + d] : 0.0f;
+                ? base[(long long) stagedBaseRow * dims + d] : 0.0f;
         __syncthreads();
 
-        const int width = min(TILE, dims - d0);
+        const int width = minInt(TILE, dims - d0);
         for (int j = 0; j < width; ++j) {
             const float x = querySlice[ty][j];
             const float y = baseSlice[tx][j];
@@ -107,7 +118,7 @@ extern "C" __global__ void batchedDistances(const float* __restrict__ queries, i
     }
 
     if (queryRow < queryRows && baseRow < baseRows) {
-        out[(size_t) queryRow * baseRows + baseRow] = finishDistance(metric, acc, queryNorm2, baseNorm2);
+        out[(long long) queryRow * baseRows + baseRow] = finishDistance(metric, acc, queryNorm2, baseNorm2);
     }
 }
 
@@ -127,8 +138,8 @@ extern "C" __global__ void segmentTopK(const float* __restrict__ distances, int 
     const int query = slot / segments;
     const int segment = slot - query * segments;
     const int from = segment * segmentRows;
-    const int to = min(from + segmentRows, baseRows);
-    const float* row = distances + (size_t) query * baseRows;
+    const int to = minInt(from + segmentRows, baseRows);
+    const float* row = distances + (long long) query * baseRows;
 
     float bestDistance[MAX_DEVICE_K];
     int bestRow[MAX_DEVICE_K];
@@ -149,7 +160,7 @@ extern "C" __global__ void segmentTopK(const float* __restrict__ distances, int 
         bestRow[pos] = r;
     }
 
-    const size_t out = (size_t) slot * k;
+    const long long out = (long long) slot * k;
     for (int i = 0; i < k; ++i) {
         outRows[out + i] = i < count ? bestRow[i] : -1;
         outDistances[out + i] = i < count ? bestDistance[i] : 0.0f;
@@ -173,7 +184,7 @@ extern "C" __global__ void nearestUpdate(const float* __restrict__ distances, in
         best = bestColumn[r];
         bestD = bestDistance[r];
     }
-    const float* row = distances + (size_t) r * columns;
+    const float* row = distances + (long long) r * columns;
     for (int c = 0; c < columns; ++c) {
         const float d = row[c];
         const int column = columnOffset + c;

@@ -14,8 +14,6 @@
 #include <memory>
 #include <vector>
 
-using std::isnan;
-using std::min;
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
