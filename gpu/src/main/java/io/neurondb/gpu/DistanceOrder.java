@@ -3,8 +3,8 @@ package io.neurondb.gpu;
 /**
  * The one ordering of (distance, row) candidates used on the device and on the host:
  * smaller distance first, equal distances by lower row, NaN last. A fixed tie rule makes a
- * tiled search return the same rows whatever the tile sizes, and NaN-last keeps cosine
- * distances of zero vectors (NaN, as pgvector reports them) from displacing real matches.
+ * tiled search return the same rows whatever the tile sizes, and NaN-last keeps a NaN
+ * distance (only NaN input makes one) from displacing real matches.
  * Mirrors {@code ranksBefore} in {@code kernels.cu}.
  */
 final class DistanceOrder {

@@ -77,13 +77,8 @@ final class ReferenceTileKernels implements TileKernels {
         return switch (kernelMetric) {
             case KernelMetric.INNER_PRODUCT -> -acc;
             case KernelMetric.COSINE -> {
-                float similarity = acc / ((float) Math.sqrt(queryNorm2) * (float) Math.sqrt(baseNorm2));
-                if (similarity > 1f) {
-                    similarity = 1f;
-                } else if (similarity < -1f) {
-                    similarity = -1f;
-                }
-                yield 1f - similarity;
+                float denominator = (float) Math.sqrt(queryNorm2) * (float) Math.sqrt(baseNorm2);
+                yield denominator == 0f ? 1f : 1f - acc / denominator;
             }
             default -> acc;
         };

@@ -27,9 +27,10 @@ __device__ __forceinline__ int minInt(int a, int b) {
     return a < b ? a : b;
 }
 
-// Order of candidates: smaller distance first, equal distances by lower row, NaN last
-// (cosine of a zero vector is NaN, as in pgvector). Same rule as DistanceOrder.java, so
-// the device and the host agree on which of two tied rows survives a cut.
+// Order of candidates: smaller distance first, equal distances by lower row, NaN last (only
+// NaN input produces one; it must not displace real matches). Same rule as
+// DistanceOrder.java, so the device and the host agree on which of two tied rows survives
+// a cut.
 __device__ __forceinline__ bool ranksBefore(float a, int rowA, float b, int rowB) {
     if (isNaN(a)) {
         return isNaN(b) && rowA < rowB;
@@ -45,14 +46,10 @@ __device__ __forceinline__ float finishDistance(int metric, float acc, float que
     case METRIC_INNER_PRODUCT:
         return -acc;
     case METRIC_COSINE: {
-        float similarity = acc / (sqrtf(queryNorm2) * sqrtf(baseNorm2));
-        // Rounding can push |cos| a hair past 1; a NaN (zero vector) passes through.
-        if (similarity > 1.0f) {
-            similarity = 1.0f;
-        } else if (similarity < -1.0f) {
-            similarity = -1.0f;
-        }
-        return 1.0f - similarity;
+        // As the engine's CpuComputeBackend: 1 - dot / (|q| |b|), and 1 when either vector
+        // is zero (the engine refuses such vectors for cosine, but must not produce NaN).
+        const float denominator = sqrtf(queryNorm2) * sqrtf(baseNorm2);
+        return denominator == 0.0f ? 1.0f : 1.0f - acc / denominator;
     }
     default: // METRIC_L2 (squared) and METRIC_L1 are plain sums
         return acc;

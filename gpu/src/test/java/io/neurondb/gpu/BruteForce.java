@@ -10,7 +10,8 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * The metrics written out the obvious way, in double, and result checks that tolerate
+ * The metrics written out the obvious way, in double (cosine against a zero vector is 1, as
+ * in the engine's CpuComputeBackend), and result checks that tolerate
  * float rounding and near-ties: the tested code must return rows whose true distances are
  * the k smallest, nearest first.
  */
@@ -37,7 +38,7 @@ final class BruteForce {
         return switch (metric) {
             case L2 -> squared;
             case INNER_PRODUCT -> -dot;
-            case COSINE -> 1 - dot / Math.sqrt(normA * normB);
+            case COSINE -> normA * normB == 0 ? 1 : 1 - dot / Math.sqrt(normA * normB);
             case L1 -> manhattan;
         };
     }

@@ -128,7 +128,8 @@ class KernelHostEmulationTest {
 
     /**
      * Shapes that are not multiples of the 16-wide thread blocks, ties (duplicated rows),
-     * zero vectors (NaN cosine), and a k larger than a segment (padded slots).
+     * zero vectors (cosine's special case), a NaN component (NaN distances rank last) and a
+     * k larger than a segment (padded slots).
      */
     private static List<Case> cases() {
         Random random = new Random(2024);
@@ -144,6 +145,7 @@ class KernelHostEmulationTest {
             }
             Arrays.fill(base, 11 * dims, 12 * dims, 0f);
             Arrays.fill(queries, 5 * dims, 6 * dims, 0f);
+            base[20 * dims + 4] = Float.NaN;
             cases.add(new Case(metric + " k=4", queryRows, baseRows, dims, KernelMetric.idOf(metric), 4, 10, 17,
                     queries, base));
             cases.add(new Case(metric + " k>segment", queryRows, baseRows, dims, KernelMetric.idOf(metric), 12, 10,

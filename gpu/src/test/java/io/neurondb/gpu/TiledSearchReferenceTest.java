@@ -118,14 +118,24 @@ class TiledSearchReferenceTest {
     }
 
     @Test
-    void zeroVectorsHaveNaNCosineDistanceAndRankLast() {
+    void zeroVectorsAreAtCosineDistanceOneAsInTheCpuBackend() {
         int dims = 2;
         float[] base = {0f, 0f, 1f, 0f, 0f, 0f, 0f, 1f};
         float[] query = {1f, 0f};
         TopK result = search(AMPLE_BUDGET).topK(query, 1, base, 4, dims, Metric.COSINE, 4)[0];
-        assertThat(result.rows()).containsExactly(1, 3, 0, 2);
-        assertThat(result.distances()[0]).isZero();
-        assertThat(result.distances()[1]).isEqualTo(1f);
+        assertThat(result.rows()).containsExactly(1, 0, 2, 3);
+        assertThat(result.distances()).containsExactly(0f, 1f, 1f, 1f);
+        float[] zeroQuery = {0f, 0f};
+        assertThat(search(AMPLE_BUDGET).topK(zeroQuery, 1, base, 4, dims, Metric.COSINE, 1)[0].distances())
+                .containsExactly(1f);
+    }
+
+    @Test
+    void nanDistancesRankLast() {
+        float[] base = {Float.NaN, 0f, 5f, 0f, Float.NaN, 1f, 1f, 0f};
+        float[] query = {0f, 0f};
+        TopK result = search(AMPLE_BUDGET).topK(query, 1, base, 4, 2, Metric.L2, 4)[0];
+        assertThat(result.rows()).containsExactly(3, 1, 0, 2);
         assertThat(result.distances()[2]).isNaN();
         assertThat(result.distances()[3]).isNaN();
     }
@@ -139,7 +149,7 @@ class TiledSearchReferenceTest {
         assertThat(search.topK(query, 1, base, 1, 3, Metric.INNER_PRODUCT, 1)[0].distances()[0])
                 .isEqualTo(-(4f - 10f + 18f));
         assertThat(search.topK(query, 1, base, 1, 3, Metric.L1, 1)[0].distances()[0]).isEqualTo(3f + 7f + 3f);
-        double cosine = 12 / (Math.sqrt(14) * Math.sqrt(77));
+        double cosine = 12 / (Math.sqrt(14) * Math.sqrt(77)); // 1 - cos, as CpuComputeBackend
         assertThat((double) search.topK(query, 1, base, 1, 3, Metric.COSINE, 1)[0].distances()[0])
                 .isCloseTo(1 - cosine, org.assertj.core.data.Offset.offset(1e-6));
     }
