@@ -3,6 +3,7 @@ package io.neurondb.gpu;
 import io.neurondb.engine.Metric;
 import io.neurondb.engine.compute.ComputeBackend;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * {@link ComputeBackend} on one CUDA device: kernels compiled at start by NVRTC, each call
@@ -94,7 +95,7 @@ public final class CudaComputeBackend implements ComputeBackend {
         }
     }
 
-    private <T> T exclusively(java.util.function.Supplier<T> work) {
+    private <T> T exclusively(Supplier<T> work) {
         lock.lock();
         try {
             if (closed) {

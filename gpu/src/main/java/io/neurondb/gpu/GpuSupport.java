@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * GpuSupport gpu = GpuSupport.detect();
- * ComputeBackend compute = gpu.backend().orElseGet(CpuBackend::new);
+ * ComputeBackend compute = gpu.orCpu(cpuBackend); // or gpu.backend().orElse(cpuBackend)
  * }</pre>
  *
  * <p>The backend, when present, is owned by the caller and must be closed by it.
@@ -98,6 +98,15 @@ public final class GpuSupport {
     /** The GPU backend, or empty when compute stays on the CPU. */
     public Optional<ComputeBackend> backend() {
         return Optional.ofNullable(backend);
+    }
+
+    /**
+     * The backend to use: the GPU one guarded by {@code cpu} (see
+     * {@link CpuFallbackComputeBackend}) when a GPU is ready, {@code cpu} itself otherwise.
+     */
+    public ComputeBackend orCpu(ComputeBackend cpu) {
+        Objects.requireNonNull(cpu, "cpu");
+        return backend == null ? cpu : new CpuFallbackComputeBackend(backend, cpu);
     }
 
     /** Why the GPU is not used, or empty when it is. */

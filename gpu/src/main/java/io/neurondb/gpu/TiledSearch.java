@@ -2,6 +2,7 @@ package io.neurondb.gpu;
 
 import io.neurondb.engine.Metric;
 import io.neurondb.engine.compute.ComputeBackend.TopK;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -45,7 +46,7 @@ final class TiledSearch {
         }
         int kept = Math.min(k, baseCount);
         if (kept == 0) {
-            java.util.Arrays.fill(results, EMPTY);
+            Arrays.fill(results, EMPTY);
             return results;
         }
 
