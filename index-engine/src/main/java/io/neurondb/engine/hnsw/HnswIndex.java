@@ -59,7 +59,7 @@ public final class HnswIndex implements VectorIndex {
     private final LongIntHashMap nodeOfRow; // guarded by idLock
     private final SplittableRandom levelRandom; // guarded by idLock
     private final Object repairLock = new Object();
-    private final ThreadLocal<SearchScratch> scratch = ThreadLocal.withInitial(SearchScratch::new);
+    private final ThreadLocal<SearchScratch> scratch;
 
     public HnswIndex(int dims, Metric metric, HnswParams params) {
         this(dims, metric, params, Distance.of(metric));
@@ -76,6 +76,7 @@ public final class HnswIndex implements VectorIndex {
         this.levelMultiplier = 1.0 / Math.log(params.m());
         this.nodeOfRow = new LongIntHashMap(1024);
         this.levelRandom = new SplittableRandom(42);
+        this.scratch = ThreadLocal.withInitial(() -> new SearchScratch(graph.maxConn0));
         if (distance.metric() != metric) {
             throw new IllegalArgumentException("distance is for " + distance.metric() + ", not " + metric);
         }
@@ -427,13 +428,18 @@ public final class HnswIndex implements VectorIndex {
             int[] a = graph.array(node, level);
             int off = graph.offset(node, level);
             int cnt = a[off];
+            int fresh = 0;
             for (int i = 1; i <= cnt; i++) {
                 int nb = a[off + i];
-                if (nb >= visible || !s.visited.visit(nb)) {
-                    continue;
+                if (nb < visible && s.visited.visit(nb)) {
+                    s.batch[fresh++] = nb;
                 }
-                visitedCount++;
-                float d = distance.between(q, qo, store.block(nb), store.offset(nb), dims);
+            }
+            visitedCount += fresh;
+            scoreBatch(q, qo, s.batch, fresh, s);
+            for (int i = 0; i < fresh; i++) {
+                int nb = s.batch[i];
+                float d = s.batchDistances[i];
                 if (results.size() < ef || d < results.topDistance()) {
                     candidates.push(nb, d);
                     if (acceptable(nb, exclude, checkFilter, filter)) {
@@ -444,6 +450,25 @@ public final class HnswIndex implements VectorIndex {
             if (visitedCount >= maxVisited) {
                 break;
             }
+        }
+    }
+
+    /** Distances from the query to {@code nodes[0..count)}, four at a time, into {@code s.batchDistances}. */
+    private void scoreBatch(float[] q, int qo, int[] nodes, int count, SearchScratch s) {
+        float[] out = s.batchDistances;
+        int i = 0;
+        for (; i + 4 <= count; i += 4) {
+            int n0 = nodes[i];
+            int n1 = nodes[i + 1];
+            int n2 = nodes[i + 2];
+            int n3 = nodes[i + 3];
+            distance.between4(q, qo, store.block(n0), store.offset(n0), store.block(n1), store.offset(n1),
+                    store.block(n2), store.offset(n2), store.block(n3), store.offset(n3), dims, s.four);
+            System.arraycopy(s.four, 0, out, i, 4);
+        }
+        for (; i < count; i++) {
+            int n = nodes[i];
+            out[i] = distance.between(q, qo, store.block(n), store.offset(n), dims);
         }
     }
 
@@ -674,6 +699,7 @@ public final class HnswIndex implements VectorIndex {
         this.levelMultiplier = 1.0 / Math.log(params.m());
         this.nodeOfRow = new LongIntHashMap(Math.max(1024, store.count()));
         this.levelRandom = new SplittableRandom(42 + store.count());
+        this.scratch = ThreadLocal.withInitial(() -> new SearchScratch(graph.maxConn0));
         assert metric == distance.metric();
     }
 }

@@ -13,6 +13,15 @@ final class SearchScratch {
     final NodeHeap results = NodeHeap.farthestFirst(256);
     /** Neighbour selection buffers, sized for the largest list (2m + 1 candidates). */
     int[] selected = new int[0];
+    /** A node's unvisited neighbours and their distances, scored as a batch; sized for 2m. */
+    final int[] batch;
+    final float[] batchDistances;
+    final float[] four = new float[4];
+
+    SearchScratch(int maxNeighbors) {
+        batch = new int[maxNeighbors];
+        batchDistances = new float[maxNeighbors];
+    }
     long[] pool = new long[0];
 
     void ensureSelection(int size) {

@@ -38,6 +38,27 @@ public final class Distance {
         };
     }
 
+    /** Distances from {@code q} to four rows at once, into {@code out[0..3]}; see {@link VectorizationProvider#dotProduct4}. */
+    public void between4(float[] q, int qo, float[] b0, int o0, float[] b1, int o1, float[] b2, int o2,
+                         float[] b3, int o3, int dims, float[] out) {
+        switch (metric) {
+            case L2 -> kernels.squareDistance4(q, qo, b0, o0, b1, o1, b2, o2, b3, o3, dims, out);
+            case INNER_PRODUCT, COSINE -> {
+                kernels.dotProduct4(q, qo, b0, o0, b1, o1, b2, o2, b3, o3, dims, out);
+                float base = metric == Metric.COSINE ? 1f : 0f;
+                for (int i = 0; i < 4; i++) {
+                    out[i] = base - out[i];
+                }
+            }
+            case L1 -> {
+                out[0] = kernels.l1Distance(q, qo, b0, o0, dims);
+                out[1] = kernels.l1Distance(q, qo, b1, o1, dims);
+                out[2] = kernels.l1Distance(q, qo, b2, o2, dims);
+                out[3] = kernels.l1Distance(q, qo, b3, o3, dims);
+            }
+        }
+    }
+
     /**
      * A copy of {@code v} in the form the engine stores and compares: unit length for cosine,
      * unchanged otherwise. The caller's array is never modified or retained.

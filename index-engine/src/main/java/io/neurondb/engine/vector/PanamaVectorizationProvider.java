@@ -133,4 +133,90 @@ final class PanamaVectorizationProvider extends VectorizationProvider {
         }
         return sum;
     }
+
+    /**
+     * One pass over four rows: the query chunk is loaded once per step and each row has its
+     * own accumulator, which also gives four independent FMA chains (no unrolling needed).
+     */
+    @Override
+    public void dotProduct4(float[] q, int qo, float[] b0, int o0, float[] b1, int o1, float[] b2, int o2,
+                            float[] b3, int o3, int len, float[] out) {
+        if (len < THRESHOLD) {
+            super.dotProduct4(q, qo, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
+            return;
+        }
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        FloatVector acc2 = FloatVector.zero(SPECIES);
+        FloatVector acc3 = FloatVector.zero(SPECIES);
+        int i = 0;
+        int vectorBound = SPECIES.loopBound(len);
+        for (; i < vectorBound; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(SPECIES, q, qo + i);
+            acc0 = qv.fma(FloatVector.fromArray(SPECIES, b0, o0 + i), acc0);
+            acc1 = qv.fma(FloatVector.fromArray(SPECIES, b1, o1 + i), acc1);
+            acc2 = qv.fma(FloatVector.fromArray(SPECIES, b2, o2 + i), acc2);
+            acc3 = qv.fma(FloatVector.fromArray(SPECIES, b3, o3 + i), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float x = q[qo + i];
+            s0 += x * b0[o0 + i];
+            s1 += x * b1[o1 + i];
+            s2 += x * b2[o2 + i];
+            s3 += x * b3[o3 + i];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    @Override
+    public void squareDistance4(float[] q, int qo, float[] b0, int o0, float[] b1, int o1, float[] b2, int o2,
+                                float[] b3, int o3, int len, float[] out) {
+        if (len < THRESHOLD) {
+            super.squareDistance4(q, qo, b0, o0, b1, o1, b2, o2, b3, o3, len, out);
+            return;
+        }
+        FloatVector acc0 = FloatVector.zero(SPECIES);
+        FloatVector acc1 = FloatVector.zero(SPECIES);
+        FloatVector acc2 = FloatVector.zero(SPECIES);
+        FloatVector acc3 = FloatVector.zero(SPECIES);
+        int i = 0;
+        int vectorBound = SPECIES.loopBound(len);
+        for (; i < vectorBound; i += LANES) {
+            FloatVector qv = FloatVector.fromArray(SPECIES, q, qo + i);
+            FloatVector d0 = qv.sub(FloatVector.fromArray(SPECIES, b0, o0 + i));
+            FloatVector d1 = qv.sub(FloatVector.fromArray(SPECIES, b1, o1 + i));
+            FloatVector d2 = qv.sub(FloatVector.fromArray(SPECIES, b2, o2 + i));
+            FloatVector d3 = qv.sub(FloatVector.fromArray(SPECIES, b3, o3 + i));
+            acc0 = d0.fma(d0, acc0);
+            acc1 = d1.fma(d1, acc1);
+            acc2 = d2.fma(d2, acc2);
+            acc3 = d3.fma(d3, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float x = q[qo + i];
+            float d0 = x - b0[o0 + i];
+            float d1 = x - b1[o1 + i];
+            float d2 = x - b2[o2 + i];
+            float d3 = x - b3[o3 + i];
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
 }

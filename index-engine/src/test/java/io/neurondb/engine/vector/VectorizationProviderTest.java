@@ -52,6 +52,30 @@ class VectorizationProviderTest {
                 .isCloseTo(SCALAR.dotProduct(a, aOff, b, bOff, len), within((float) tol));
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 16, 17, 33, 384, 1021, 16000})
+    void fourRowKernelsMatchSingleRowKernels(int len) {
+        float[] q = TestData.random(len + 1, len);
+        // Four rows at scattered offsets of one block, as graph neighbours are.
+        float[] block = TestData.random(len * 9 + 11, len + 7);
+        int[] offs = {3, len * 4 + 1, len * 2 + 7, len * 8 + 11};
+        float[] out = new float[4];
+        for (VectorizationProvider p : PANAMA == null ? new VectorizationProvider[] {SCALAR}
+                : new VectorizationProvider[] {SCALAR, PANAMA}) {
+            double tol = 1e-5 * len + 1e-5;
+            p.dotProduct4(q, 1, block, offs[0], block, offs[1], block, offs[2], block, offs[3], len, out);
+            for (int i = 0; i < 4; i++) {
+                assertThat(out[i]).as(p.name() + " dot4 row " + i)
+                        .isCloseTo(SCALAR.dotProduct(q, 1, block, offs[i], len), within((float) tol));
+            }
+            p.squareDistance4(q, 1, block, offs[0], block, offs[1], block, offs[2], block, offs[3], len, out);
+            for (int i = 0; i < 4; i++) {
+                assertThat(out[i]).as(p.name() + " l2x4 row " + i)
+                        .isCloseTo(SCALAR.squareDistance(q, 1, block, offs[i], len), within((float) tol));
+            }
+        }
+    }
+
     @Test
     void kernelsReadOnlyTheirRange() {
         assumeThat(PANAMA).isNotNull();
