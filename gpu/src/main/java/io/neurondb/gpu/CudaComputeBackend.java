@@ -46,7 +46,8 @@ public final class CudaComputeBackend implements ComputeBackend {
         CudaDevice device = CudaDevice.open(ordinal);
         try {
             long free = device.inContext(device::freeMemoryBytes);
-            long budget = Math.max(1L << 20, Math.min(maxMemoryBudgetBytes, free / 2));
+            // No floor: a nearly full device gets small tiles, which is slow but correct.
+            long budget = Math.max(1, Math.min(maxMemoryBudgetBytes, free / 2));
             return new CudaComputeBackend(device, budget);
         } catch (RuntimeException | Error e) {
             device.close();
@@ -68,7 +69,8 @@ public final class CudaComputeBackend implements ComputeBackend {
     public String description() {
         int capability = device.computeCapability();
         return name() + " (" + device.deviceName() + ", compute " + capability / 10 + "." + capability % 10
-                + ", budget " + (memoryBudgetBytes >> 20) + " MiB per call)";
+                + ", budget " + (memoryBudgetBytes >= 1L << 20
+                        ? (memoryBudgetBytes >> 20) + " MiB" : (memoryBudgetBytes >> 10) + " KiB") + " per call)";
     }
 
     @Override
