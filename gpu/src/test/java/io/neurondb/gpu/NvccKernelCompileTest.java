@@ -43,7 +43,10 @@ class NvccKernelCompileTest {
         }
         assertThat(finished).as("nvcc finished").isTrue();
         assertThat(process.exitValue()).as("nvcc output:%n%s", output).isZero();
-        assertThat(output).as("nvcc warnings").doesNotContain("warning");
+        // Only warnings located in our source count; toolkit notices (deprecated
+        // architectures and the like) change with nvcc versions and say nothing about it.
+        assertThat(output.lines().filter(line -> line.contains("kernels.cu(") && line.contains("warning")))
+                .as("nvcc warnings about kernels.cu").isEmpty();
         String compiled = Files.readString(ptx);
         for (String entry : KernelSource.ENTRY_POINTS) {
             assertThat(compiled).contains(".entry " + entry + "(");
