@@ -219,8 +219,10 @@ public final class HnswIndex implements VectorIndex {
             }
             int n = selectDiverse(found, found.length, params.m(), s);
             int[] chosen = Arrays.copyOf(s.selected, n);
-            synchronized (graph.lock(node)) {
-                graph.setNeighbors(node, l, chosen, n);
+            // Added one by one rather than set: a concurrent insert that reached this node
+            // through a higher layer may already have linked itself here.
+            for (int neighbor : chosen) {
+                addLink(node, neighbor, l, s);
             }
             for (int neighbor : chosen) {
                 addLink(neighbor, node, l, s);
@@ -494,13 +496,24 @@ public final class HnswIndex implements VectorIndex {
                 deadCount += dead[node] ? 1 : 0;
             }
             if (deadCount == 0) {
-                return 0;
+                return reconnectUnreachable(3);
             }
             moveEntryOffDeleted(visible);
+            // Affected: live nodes that link to a deleted one (they lose out-links), and live
+            // nodes a deleted one links to (they may lose their only in-links and become
+            // unreachable). Relinking gives both fresh lists and fresh reverse links.
+            boolean[] isAffected = new boolean[visible];
+            for (int node = 0; node < visible; node++) {
+                if (dead[node]) {
+                    markLiveNeighbors(node, dead, isAffected);
+                } else if (linksToDead(node, dead)) {
+                    isAffected[node] = true;
+                }
+            }
             int[] affected = new int[visible];
             int affectedCount = 0;
             for (int node = 0; node < visible; node++) {
-                if (!dead[node] && linksToDead(node, dead)) {
+                if (isAffected[node]) {
                     affected[affectedCount++] = node;
                 }
             }
@@ -520,8 +533,109 @@ public final class HnswIndex implements VectorIndex {
                     }
                 }
             }
-            LOG.debug("HNSW repair: {} deleted nodes cut out, {} nodes relinked", deadCount, total);
-            return total;
+            int rescued = reconnectUnreachable(3);
+            LOG.debug("HNSW repair: {} deleted nodes cut out, {} nodes relinked, {} unreachable nodes reconnected",
+                    deadCount, total, rescued);
+            return total + rescued;
+        }
+    }
+
+    /**
+     * Pruning can, rarely, take away a node's last in-link (in any HNSW, not only after
+     * deletes), and then no search reaches it. This walks layer 0 from the entry point and
+     * relinks every live node it did not reach, forcing one in-link from its nearest
+     * neighbour. Forcing may in turn strand the member it displaced, hence a few rounds.
+     * Returns the number of nodes reconnected.
+     */
+    private int reconnectUnreachable(int rounds) {
+        int total = 0;
+        for (int round = 0; round < rounds; round++) {
+            long entry = graph.entry();
+            int visible = store.count();
+            if (entry < 0) {
+                return total;
+            }
+            boolean[] seen = new boolean[visible];
+            int[] queue = new int[visible];
+            int head = 0;
+            int tail = 0;
+            queue[tail++] = HnswGraph.entryNode(entry);
+            seen[queue[0]] = true;
+            while (head < tail) {
+                int node = queue[head++];
+                int[] a = graph.array(node, 0);
+                int off = graph.offset(node, 0);
+                for (int i = 1, cnt = a[off]; i <= cnt; i++) {
+                    int nb = a[off + i];
+                    if (nb < visible && !seen[nb]) {
+                        seen[nb] = true;
+                        queue[tail++] = nb;
+                    }
+                }
+            }
+            int stranded = 0;
+            SearchScratch s = scratch.get();
+            for (int node = 0; node < visible; node++) {
+                if (!seen[node] && !store.isDeleted(node)) {
+                    stranded++;
+                    relink(node, visible);
+                    int[] a = graph.array(node, 0);
+                    int off = graph.offset(node, 0);
+                    if (a[off] > 0) {
+                        forceLink(a[off + 1], node, s);
+                    }
+                }
+            }
+            total += stranded;
+            if (stranded == 0) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    /** Puts {@code node} in {@code target}'s layer-0 list, displacing its farthest member if full. */
+    private void forceLink(int target, int node, SearchScratch s) {
+        synchronized (graph.lock(target)) {
+            int[] a = graph.array(target, 0);
+            int off = graph.offset(target, 0);
+            int cnt = a[off];
+            for (int i = 1; i <= cnt; i++) {
+                if (a[off + i] == node) {
+                    return;
+                }
+            }
+            if (cnt < graph.maxConn0) {
+                a[off + 1 + cnt] = node;
+                a[off] = cnt + 1;
+                return;
+            }
+            float[] tb = store.block(target);
+            int to = store.offset(target);
+            int farthest = 1;
+            float farthestDist = Float.NEGATIVE_INFINITY;
+            for (int i = 1; i <= cnt; i++) {
+                int x = a[off + i];
+                float d = distance.between(tb, to, store.block(x), store.offset(x), dims);
+                if (d > farthestDist) {
+                    farthestDist = d;
+                    farthest = i;
+                }
+            }
+            a[off + farthest] = node;
+        }
+    }
+
+    private void markLiveNeighbors(int node, boolean[] dead, boolean[] out) {
+        for (int l = graph.level(node); l >= 0; l--) {
+            int[] a = graph.array(node, l);
+            int off = graph.offset(node, l);
+            for (int i = 1, cnt = a[off]; i <= cnt; i++) {
+                int nb = a[off + i];
+                if (nb < dead.length && !dead[nb]) {
+                    out[nb] = true;
+                }
+            }
         }
     }
 

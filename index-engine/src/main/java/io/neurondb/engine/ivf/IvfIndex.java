@@ -174,9 +174,14 @@ public final class IvfIndex implements VectorIndex {
         float[] c = KMeans.train(sample, sampleRows, dims, k, backendMetric,
                 distance.metric() == Metric.COSINE, backend, 7);
         int[] assignment = backend.assignNearest(all, total, c, k, dims, backendMetric);
+        // Sized exactly, so a freshly trained index carries no growth slack.
+        int[] sizes = new int[k];
+        for (int a : assignment) {
+            sizes[a]++;
+        }
         InvertedList[] fresh = new InvertedList[k];
         for (int i = 0; i < k; i++) {
-            fresh[i] = new InvertedList(dims, total / k + 1);
+            fresh[i] = new InvertedList(dims, sizes[i]);
         }
         for (int i = 0; i < total; i++) {
             fresh[assignment[i]].add(ids[i], all, i * dims);
