@@ -5,14 +5,13 @@ import io.neurondb.proxy.config.ProxyConfig;
 import io.neurondb.proxy.config.UpstreamUrl;
 import io.neurondb.proxy.embedded.LocalPostgres;
 import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.ListenerVerticle;
 import io.neurondb.proxy.plugin.PluginHost;
 import io.neurondb.proxy.session.SessionServices;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,10 +65,8 @@ public final class NeuronDbProxy implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
         CancelRegistry cancels = new CancelRegistry();
         AtomicLong connectionIds = new AtomicLong();
-        ServerSSLOptions clientTls = config.tls().clientTlsEnabled()
-                ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
-                        .setCertPath(config.tls().certFile().toString())
-                        .setKeyPath(config.tls().keyFile().toString()))
+        ClientTlsUpgrade clientTls = config.tls().clientTlsEnabled()
+                ? new ClientTlsUpgrade(config.tls().certFile(), config.tls().keyFile(), config.connectTimeout().toMillis())
                 : null;
         ProxyConfig effective = config;
         try {

@@ -31,11 +31,12 @@ public final class ListenerVerticle extends VerticleBase {
     public Future<?> start() {
         upstream = new UpstreamConnector(vertx, config.upstream().address(), config.connectTimeout(), config.tls());
         SessionServices services = servicesFactory.apply(upstream);
-        server = vertx.createNetServer(new NetServerOptions()
+        NetServerOptions options = new NetServerOptions()
                 .setHost(config.listen().host())
                 .setPort(config.listen().port())
                 .setTcpNoDelay(true)
-                .setReuseAddress(true));
+                .setReuseAddress(true);
+        server = vertx.createNetServer(options);
         server.connectHandler(socket -> new ClientSession(services, socket).start());
         return server.listen();
     }

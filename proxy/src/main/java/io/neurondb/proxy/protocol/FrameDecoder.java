@@ -20,6 +20,8 @@ public final class FrameDecoder {
     private final FrameLimits limits;
     private Expect expect;
     private Buffer pending = null;
+    /** Bytes of {@link #pending} already handed out as frames. */
+    private int consumed;
     private boolean paused;
 
     public FrameDecoder(FrameLimits limits, Expect initial) {
@@ -45,7 +47,7 @@ public final class FrameDecoder {
 
     /** Whether bytes beyond the frames handed out so far have arrived. */
     public boolean hasBufferedBytes() {
-        return pending != null && pending.length() > 0;
+        return pending != null && pending.length() > consumed;
     }
 
     /**
@@ -56,8 +58,9 @@ public final class FrameDecoder {
      *                           is unusable afterwards
      */
     public void feed(Buffer chunk, Consumer<Frame> sink) {
-        if (pending == null || pending.length() == 0) {
+        if (pending == null) {
             pending = chunk;
+            consumed = 0;
         } else {
             Buffer joined = Buffer.buffer(pending.length() + chunk.length());
             joined.appendBuffer(pending).appendBuffer(chunk);
@@ -76,7 +79,7 @@ public final class FrameDecoder {
 
     private void drain(Consumer<Frame> sink) {
         Buffer buf = pending;
-        int pos = 0;
+        int pos = consumed;
         int end = buf.length();
         while (!paused) {
             int frameLength = expect == Expect.TYPED ? typedFrameLength(buf, pos, end) : startupFrameLength(buf, pos, end);
@@ -86,14 +89,17 @@ public final class FrameDecoder {
             byte type = expect == Expect.TYPED ? buf.getByte(pos) : Frame.UNTYPED;
             Frame frame = new Frame(type, buf.slice(pos, pos + frameLength));
             pos += frameLength;
+            consumed = pos;
             sink.accept(frame);
         }
         if (pos == end) {
             pending = null;
+            consumed = 0;
         } else if (pos > 0) {
             // Copy the tail so the next chunk is joined to a small buffer, not to everything
             // already handed out.
             pending = Buffer.buffer(end - pos).appendBuffer(buf, pos, end - pos);
+            consumed = 0;
         }
     }
 

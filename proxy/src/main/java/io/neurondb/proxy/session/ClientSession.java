@@ -1,7 +1,6 @@
 package io.neurondb.proxy.session;
 
 import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
-import io.neurondb.proxy.protocol.AuthenticationRequest;
 import io.neurondb.proxy.protocol.BackendKeyData;
 import io.neurondb.proxy.protocol.ErrorFields;
 import io.neurondb.proxy.protocol.Frame;
@@ -20,7 +19,6 @@ import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 
 /**
  * One client connection and the server connection it runs on (1:1 mode): the startup and
@@ -28,8 +26,8 @@ import java.util.List;
  * runs on the event loop that accepted the client, so no field needs synchronisation.
  *
  * <p>Client and server bytes go through their own {@link FrameDecoder}; frames are inspected
- * and forwarded as the original bytes, and only BackendKeyData and the SASL mechanism list
- * are re-encoded. Frames from one read are written out with one socket write.
+ * and forwarded as the original bytes; only BackendKeyData (and an authentication error that
+ * gets a hint) is re-encoded. Frames from one read are written out with one socket write.
  */
 public final class ClientSession implements SessionInfo {
 
@@ -143,13 +141,12 @@ public final class ClientSession implements SessionInfo {
         }
         transition(SessionState.TLS_HANDSHAKE);
         clientDecoder.pause();
-        client.write(TLS_ACCEPTED);
-        client.upgradeToSsl(services.clientTls()).onComplete(ar -> {
+        services.clientTls().upgrade(client, TLS_ACCEPTED).onComplete(ar -> {
             if (state == SessionState.CLOSED) {
                 return;
             }
             if (ar.failed()) {
-                log.info("conn={} event=client_tls_failed error=\"{}\"", connectionId, ar.cause().getMessage());
+                log.info("conn={} event=client_tls_failed error=\"{}\"", connectionId, ar.cause());
                 closeBoth("tls_handshake_failed");
                 return;
             }
@@ -288,10 +285,10 @@ public final class ClientSession implements SessionInfo {
         }
     }
 
-    /** During authentication: relay, swap the cancel key, keep SCRAM channel binding out. */
+    /** During authentication: relay, and swap the server's cancel key for the proxy's own. */
     private void onServerStartupFrame(Frame frame) {
         switch (frame.type()) {
-            case PgProtocol.AUTHENTICATION -> queueToClient(withoutChannelBinding(frame));
+            case PgProtocol.AUTHENTICATION -> queueToClient(frame.bytes());
             case PgProtocol.BACKEND_KEY_DATA -> {
                 BackendKeyData serverKey = BackendKeyData.decode(frame);
                 clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), serverKey));
@@ -308,25 +305,28 @@ public final class ClientSession implements SessionInfo {
                 log.info("conn={} event=session_ready user={} database={} client={}", connectionId, user(), database(), clientAddress());
             }
             case PgProtocol.ERROR_RESPONSE -> {
-                serverReportedFatal = ErrorFields.decode(frame).isFatal();
-                queueToClient(frame.bytes());
+                ErrorFields error = ErrorFields.decode(frame);
+                serverReportedFatal = error.isFatal();
+                queueToClient(withChannelBindingHint(frame, error));
             }
             default -> queueToClient(frame.bytes());
         }
     }
 
     /**
-     * SCRAM-SHA-256-PLUS binds the login to the TLS channel the client sees, which is the
-     * proxy's, not the server's; offering it would make every such login fail. Clients fall
-     * back to plain SCRAM-SHA-256, as they do with PgBouncer.
+     * SCRAM channel binding ties a login to the TLS channel the client sees, which ends at the
+     * proxy, so it cannot succeed when the server is on TLS too: the server either finds the
+     * wrong channel (SCRAM-SHA-256-PLUS) or refuses the client's "I could have bound" flag as
+     * a downgrade. Relayed unchanged, but with a hint that says what to change.
      */
-    private Buffer withoutChannelBinding(Frame frame) {
-        AuthenticationRequest auth = AuthenticationRequest.decode(frame);
-        if (auth.code() != PgProtocol.AUTH_SASL || auth.saslMechanisms().stream().noneMatch(m -> m.endsWith("-PLUS"))) {
+    private Buffer withChannelBindingHint(Frame frame, ErrorFields error) {
+        String message = error.message() == null ? "" : error.message();
+        if (!message.contains("channel binding") || error.fields().containsKey(ErrorFields.HINT)) {
             return frame.bytes();
         }
-        List<String> kept = auth.saslMechanisms().stream().filter(m -> !m.endsWith("-PLUS")).toList();
-        return AuthenticationRequest.encodeSasl(kept);
+        return error.withHint("NeuronDB proxy relays logins end to end, and SCRAM channel binding cannot cross a proxy "
+                + "when both sides use TLS: set channel_binding=disable in the client (channelBinding=disable in pgjdbc), "
+                + "or use md5/SCRAM without TLS towards the server (upstream_tls.mode).").encodeError();
     }
 
     private void onServerWork(Frame frame) {

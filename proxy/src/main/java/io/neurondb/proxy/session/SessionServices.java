@@ -3,9 +3,9 @@ package io.neurondb.proxy.session;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.UpstreamConnector;
 import io.neurondb.proxy.protocol.FrameLimits;
-import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,13 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * What sessions on one event loop share: the upstream connector of that loop, and the
  * process-wide cancel registry, observers and connection counter.
  *
- * @param clientTls options for answering SSLRequest with 'S', or null when TLS is off
+ * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
  */
 public record SessionServices(
         UpstreamConnector upstream,
         CancelRegistry cancels,
         FrameLimits clientLimits,
-        ServerSSLOptions clientTls,
+        ClientTlsUpgrade clientTls,
         List<StatementObserver> observers,
         AtomicLong connectionIds) {
 

@@ -15,7 +15,7 @@ import java.util.Properties;
 /**
  * The PostgreSQL server the end-to-end tests share: one real cluster per test JVM, started
  * from the system binaries in a temporary directory with {@code wal_level=logical}, on a free
- * port, and removed when the JVM exits. Tests that stop or break their server start their
+ * port, offering TLS with a throw-away certificate, and removed when the JVM exits. Tests that stop or break their server start their
  * own with {@link #startPrivate}.
  *
  * <p>Login roles for the authentication tests: {@code trust_user} (trust),
@@ -34,7 +34,7 @@ public final class TestPostgres {
 
     public static synchronized LocalPostgres shared() {
         if (shared == null) {
-            shared = startPrivate("shared");
+            shared = startPrivate("shared", serverTlsSettings());
             createRoles(shared);
             LocalPostgres started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "test-postgres-cleanup"));
@@ -59,6 +59,19 @@ public final class TestPostgres {
             return b.build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The shared server offers TLS, so the proxy's upstream TLS path is exercised. */
+    private static String[] serverTlsSettings() {
+        try {
+            SelfSignedCertificate cert = SelfSignedCertificate.create(Files.createTempDirectory("neurondb-test-server-tls-")).ownedByPostgres();
+            return new String[]{"ssl=on", "ssl_cert_file=" + cert.certFile(), "ssl_key_file=" + cert.keyFile()};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
