@@ -167,6 +167,9 @@ public abstract class VectorIndexContractTest {
         }
         assertThat(recall / 20).isGreaterThanOrEqualTo(0.8);
 
+        assertThat(index.search(TestData.row(data, 0, DIMS), params(10), rowId -> false).size())
+                .as("a filter nothing passes ends the search, empty").isZero();
+
         BitSet allowed = new BitSet();
         allowed.set(70);
         allowed.set(140);

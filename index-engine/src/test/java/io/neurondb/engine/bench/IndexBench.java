@@ -50,7 +50,7 @@ public final class IndexBench {
                 VectorizationProvider.get().name(), Runtime.version(), Runtime.getRuntime().maxMemory() >> 20);
         try {
             if (which.equals("synthetic") || which.equals("all")) {
-                bench.run(SyntheticDataset.generate(100_000, 1_000, 128, 200, 0.45f, 1), Metric.L2);
+                bench.run(SyntheticDataset.generate(100_000, 1_000, 128, 500, 1.0f, 1), Metric.L2);
             }
             if (which.equals("minilm") || which.equals("all")) {
                 bench.run(MiniLmDataset.load(dataDir, 1_000), Metric.COSINE);
