@@ -1,5 +1,8 @@
 package io.neurondb.proxy;
 
+import io.neurondb.engine.compute.ComputeBackend;
+import io.neurondb.engine.compute.CpuComputeBackend;
+import io.neurondb.gpu.GpuSupport;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.config.ProxyConfig;
 import io.neurondb.proxy.config.UpstreamUrl;
@@ -32,12 +35,17 @@ public final class NeuronDbProxy implements AutoCloseable {
     private final LocalPostgres localPostgres;
     private final PluginHost plugins;
     private final Vertx vertx;
+    private final GpuSupport gpu;
+    private final ComputeBackend compute;
 
-    private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx) {
+    private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx,
+                          GpuSupport gpu, ComputeBackend compute) {
         this.config = config;
         this.localPostgres = localPostgres;
         this.plugins = plugins;
         this.vertx = vertx;
+        this.gpu = gpu;
+        this.compute = compute;
     }
 
     /** Starts everything and returns once the listeners accept connections. */
@@ -58,6 +66,10 @@ public final class NeuronDbProxy implements AutoCloseable {
                     .start();
             config = withUpstream(config, new UpstreamUrl(local.host(), local.port(), "postgres", LocalPostgres.SUPERUSER, local.superuserPassword()));
         }
+        // Detection logs one line saying why the GPU is not used, when it is not.
+        GpuSupport gpu = GpuSupport.detect();
+        ComputeBackend compute = gpu.orCpu(new CpuComputeBackend());
+        log.info("event=compute_backend backend={} gpu_devices={}", compute.name(), gpu.deviceCount());
         PluginHost plugins = PluginHost.load(config.pluginsDir());
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
         observers.addAll(extraObservers);
@@ -77,6 +89,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         } catch (Exception e) {
             vertx.close();
             plugins.close();
+            compute.close();
             if (local != null) {
                 local.stop();
             }
@@ -84,7 +97,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         }
         log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={}",
                 config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds());
-        return new NeuronDbProxy(effective, local, plugins, vertx);
+        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute);
     }
 
     private static String rootMessage(Throwable e) {
@@ -113,6 +126,16 @@ public final class NeuronDbProxy implements AutoCloseable {
         return plugins;
     }
 
+    /** What GPU detection found; answers neurondb.gpu_enabled() and gpu_device_count(). */
+    public GpuSupport gpu() {
+        return gpu;
+    }
+
+    /** Where bulk distance work runs: the GPU backend, or the CPU one. */
+    public ComputeBackend compute() {
+        return compute;
+    }
+
     @Override
     public void close() {
         try {
@@ -121,6 +144,7 @@ public final class NeuronDbProxy implements AutoCloseable {
             log.warn("event=shutdown_incomplete error=\"{}\"", e.toString());
         }
         plugins.close();
+        compute.close();
         if (localPostgres != null) {
             localPostgres.stop();
         }

@@ -67,6 +67,7 @@ public final class Main {
             exit("configuration error: " + e.getMessage());
             return;
         }
+        LogLevels.applyRootLevel(config.logLevel());
         NeuronDbProxy proxy;
         try {
             proxy = NeuronDbProxy.start(config);
