@@ -769,8 +769,8 @@ public final class HnswIndex implements VectorIndex {
             throw new IOException("unknown metric code " + metricOrdinal);
         }
         Metric metric = Metric.values()[metricOrdinal];
+        VectorValidation.checkDims(dims);
         HnswParams params = new HnswParams(in.readInt(), in.readInt());
-        HnswIndex index = new HnswIndex(dims, metric, params);
         int n = in.readInt();
         if (n < 0) {
             throw new IOException("negative node count");
@@ -782,29 +782,26 @@ public final class HnswIndex implements VectorIndex {
                 throw new IOException("bad node level " + level);
             }
         }
-        VectorStore loaded = VectorStore.readFrom(in, dims, (IntConsumer) node -> index.graph.allocate(node, levels[node]));
-        if (loaded.count() != n) {
+        HnswGraph graph = new HnswGraph(params.m());
+        VectorStore store = VectorStore.readFrom(in, dims, (IntConsumer) node -> graph.allocate(node, levels[node]));
+        if (store.count() != n) {
             throw new IOException("node count mismatch");
         }
-        return index.adopt(loaded, in, n);
-    }
-
-    private HnswIndex adopt(VectorStore loaded, DataInput in, int n) throws IOException {
-        HnswIndex restored = new HnswIndex(dims, distance.metric(), params, distance, loaded, graph);
         graph.readFrom(in, n);
+        HnswIndex index = new HnswIndex(dims, params, Distance.of(metric), store, graph);
         for (int node = 0; node < n; node++) {
-            if (!loaded.isDeleted(node)) {
-                restored.nodeOfRow.put(loaded.rowId(node), node);
+            if (!store.isDeleted(node)) {
+                index.nodeOfRow.put(store.rowId(node), node);
             }
         }
         if (graph.entry() < 0 && n > 0) {
-            restored.moveEntryOffDeleted(n);
+            index.moveEntryOffDeleted(n);
         }
-        return restored;
+        return index;
     }
 
-    private HnswIndex(int dims, Metric metric, HnswParams params, Distance distance, VectorStore store,
-                      HnswGraph graph) {
+    /** Wraps loaded state; see {@link #readState}. */
+    private HnswIndex(int dims, HnswParams params, Distance distance, VectorStore store, HnswGraph graph) {
         this.dims = dims;
         this.params = params;
         this.distance = distance;
@@ -812,8 +809,9 @@ public final class HnswIndex implements VectorIndex {
         this.graph = graph;
         this.levelMultiplier = 1.0 / Math.log(params.m());
         this.nodeOfRow = new LongIntHashMap(Math.max(1024, store.count()));
+        // A different stream from the original build's, which is fine: levels only need to be
+        // exponentially distributed, not reproducible across a restart.
         this.levelRandom = new SplittableRandom(42 + store.count());
         this.scratch = ThreadLocal.withInitial(() -> new SearchScratch(graph.maxConn0));
-        assert metric == distance.metric();
     }
 }

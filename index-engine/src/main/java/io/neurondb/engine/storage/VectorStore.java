@@ -141,6 +141,7 @@ public final class VectorStore {
         return rowIdBlocks[node >>> shift][node & mask];
     }
 
+    /** Java masks a long shift to its low six bits, so {@code 1L << node} is bit {@code node % 64}. */
     public boolean isDeleted(int node) {
         return (deletedBlocks[node >>> shift][(node & mask) >>> 6] & (1L << node)) != 0;
     }
