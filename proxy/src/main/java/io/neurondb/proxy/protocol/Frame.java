@@ -4,21 +4,43 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * One complete protocol message, exactly as it arrived: header included, so it can be
- * forwarded untouched. Startup-phase packets have no type byte; their {@link #type()} is
- * {@link #UNTYPED}.
+ * forwarded untouched. It is a window {@code [start, end)} on the buffer the decoder read it
+ * from, so frames that were adjacent in the stream can be forwarded as one slice, without a
+ * copy. Startup-phase packets have no type byte; their {@link #type()} is {@link #UNTYPED}.
  */
-public record Frame(byte type, Buffer bytes) {
+public final class Frame {
 
     public static final byte UNTYPED = 0;
+
+    private final byte type;
+    private final Buffer source;
+    private final int start;
+    private final int end;
+
+    public Frame(byte type, Buffer source, int start, int end) {
+        this.type = type;
+        this.source = source;
+        this.start = start;
+        this.end = end;
+    }
+
+    public byte type() {
+        return type;
+    }
 
     public boolean isTyped() {
         return type != UNTYPED;
     }
 
+    /** The whole message, header included. A view, not a copy. */
+    public Buffer bytes() {
+        return source.slice(start, end);
+    }
+
     /** The body after the header (type byte and/or length word). A view, not a copy. */
     public Buffer payload() {
         int header = isTyped() ? PgProtocol.TYPED_HEADER_LENGTH : 4;
-        return bytes.slice(header, bytes.length());
+        return source.slice(start + header, end);
     }
 
     public MessageReader reader() {
@@ -26,11 +48,24 @@ public record Frame(byte type, Buffer bytes) {
     }
 
     public int length() {
-        return bytes.length();
+        return end - start;
+    }
+
+    /** The buffer this frame is a window on; frames from one read share it. */
+    public Buffer source() {
+        return source;
+    }
+
+    public int start() {
+        return start;
+    }
+
+    public int end() {
+        return end;
     }
 
     @Override
     public String toString() {
-        return "Frame[" + (isTyped() ? PgProtocol.describeType(type) : "startup") + ", " + bytes.length() + " bytes]";
+        return "Frame[" + (isTyped() ? PgProtocol.describeType(type) : "startup") + ", " + length() + " bytes]";
     }
 }

@@ -87,7 +87,7 @@ public final class FrameDecoder {
                 break;
             }
             byte type = expect == Expect.TYPED ? buf.getByte(pos) : Frame.UNTYPED;
-            Frame frame = new Frame(type, buf.slice(pos, pos + frameLength));
+            Frame frame = new Frame(type, buf, pos, pos + frameLength);
             pos += frameLength;
             consumed = pos;
             sink.accept(frame);

@@ -1,6 +1,7 @@
 package io.neurondb.proxy.session;
 
 import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
+import io.neurondb.proxy.protocol.AuthenticationRequest;
 import io.neurondb.proxy.protocol.BackendKeyData;
 import io.neurondb.proxy.protocol.ErrorFields;
 import io.neurondb.proxy.protocol.Frame;
@@ -26,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * runs on the event loop that accepted the client, so no field needs synchronisation.
  *
  * <p>Client and server bytes go through their own {@link FrameDecoder}; frames are inspected
- * and forwarded as the original bytes; only BackendKeyData (and an authentication error that
- * gets a hint) is re-encoded. Frames from one read are written out with one socket write.
+ * and forwarded as the original bytes; only BackendKeyData, the SASL mechanism list and an
+ * authentication error that gets a hint are re-encoded. Frames from one read are written out with one socket write.
  */
 public final class ClientSession implements SessionInfo {
 
@@ -111,7 +112,7 @@ public final class ClientSession implements SessionInfo {
                 } else if (frame.type() != PgProtocol.PASSWORD_MESSAGE) {
                     throw ProtocolException.violation("expected password response, got message type " + PgProtocol.describeType(frame.type()));
                 } else {
-                    queueToServer(frame.bytes());
+                    queueToServer(frame);
                 }
             }
             case READY -> onClientWork(frame);
@@ -219,15 +220,15 @@ public final class ClientSession implements SessionInfo {
         if (tracker != null) {
             tracker.onClientFrame(frame);
         }
-        queueToServer(frame.bytes());
+        queueToServer(frame);
         if (frame.type() == PgProtocol.TERMINATE) {
             flushToServer();
             closeBoth("client_terminated");
         }
     }
 
-    private void queueToServer(Buffer bytes) {
-        toServer.add(bytes);
+    private void queueToServer(Frame frame) {
+        toServer.add(frame);
     }
 
     private void flushToServer() {
@@ -288,7 +289,7 @@ public final class ClientSession implements SessionInfo {
     /** During authentication: relay, and swap the server's cancel key for the proxy's own. */
     private void onServerStartupFrame(Frame frame) {
         switch (frame.type()) {
-            case PgProtocol.AUTHENTICATION -> queueToClient(frame.bytes());
+            case PgProtocol.AUTHENTICATION -> queueAuthenticationRequest(frame);
             case PgProtocol.BACKEND_KEY_DATA -> {
                 BackendKeyData serverKey = BackendKeyData.decode(frame);
                 clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), serverKey));
@@ -296,12 +297,12 @@ public final class ClientSession implements SessionInfo {
             }
             case PgProtocol.PARAMETER_STATUS -> {
                 noteParameter(frame);
-                queueToClient(frame.bytes());
+                queueToClient(frame);
             }
             case PgProtocol.READY_FOR_QUERY -> {
                 transactionStatus = TransactionStatus.fromReadyForQuery(frame);
                 transition(SessionState.READY);
-                queueToClient(frame.bytes());
+                queueToClient(frame);
                 log.info("conn={} event=session_ready user={} database={} client={}", connectionId, user(), database(), clientAddress());
             }
             case PgProtocol.ERROR_RESPONSE -> {
@@ -309,8 +310,23 @@ public final class ClientSession implements SessionInfo {
                 serverReportedFatal = error.isFatal();
                 queueToClient(withChannelBindingHint(frame, error));
             }
-            default -> queueToClient(frame.bytes());
+            default -> queueToClient(frame);
         }
+    }
+
+    /**
+     * SCRAM-SHA-256-PLUS is never passed on: the client's TLS channel ends at the proxy, so
+     * binding to it cannot satisfy the server, and a client without TLS (libpq) treats the
+     * offer as a protocol error. Clients then use plain SCRAM-SHA-256.
+     */
+    private void queueAuthenticationRequest(Frame frame) {
+        AuthenticationRequest auth = AuthenticationRequest.decode(frame);
+        if (auth.code() != PgProtocol.AUTH_SASL || auth.saslMechanisms().stream().noneMatch(m -> m.endsWith("-PLUS"))) {
+            queueToClient(frame);
+            return;
+        }
+        queueToClient(AuthenticationRequest.encodeSasl(
+                auth.saslMechanisms().stream().filter(m -> !m.endsWith("-PLUS")).toList()));
     }
 
     /**
@@ -345,7 +361,7 @@ public final class ClientSession implements SessionInfo {
             default -> {
             }
         }
-        queueToClient(frame.bytes());
+        queueToClient(frame);
     }
 
     private void noteParameter(Frame frame) {
@@ -357,8 +373,12 @@ public final class ClientSession implements SessionInfo {
         }
     }
 
-    private void queueToClient(Buffer bytes) {
-        toClient.add(bytes);
+    private void queueToClient(Frame frame) {
+        toClient.add(frame);
+    }
+
+    private void queueToClient(Buffer encoded) {
+        toClient.add(encoded);
     }
 
     private void flushToClient() {
