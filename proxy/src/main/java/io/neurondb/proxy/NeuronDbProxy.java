@@ -74,7 +74,10 @@ public final class NeuronDbProxy implements AutoCloseable {
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
         observers.addAll(extraObservers);
 
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true));
+        if (!vertx.isNativeTransportEnabled()) {
+            log.info("event=native_transport_unavailable reason=\"{}\"; using Java NIO", vertx.unavailableNativeTransportCause());
+        }
         CancelRegistry cancels = new CancelRegistry();
         AtomicLong connectionIds = new AtomicLong();
         ClientTlsUpgrade clientTls = config.tls().clientTlsEnabled()

@@ -52,7 +52,9 @@ public final class FrameDecoder {
 
     /**
      * Appends {@code chunk} and hands every complete frame to {@code sink} in order, until
-     * the bytes run out or the decoder is paused.
+     * the bytes run out or the decoder is paused. The chunk is only borrowed: frames handed
+     * out are views on it, valid during the call, and whatever the decoder keeps for later is
+     * copied before it returns, so the caller may recycle the chunk's memory afterwards.
      *
      * @throws ProtocolException on a length or type the protocol does not allow; the decoder
      *                           is unusable afterwards
@@ -63,10 +65,15 @@ public final class FrameDecoder {
             consumed = 0;
         } else {
             Buffer joined = Buffer.buffer(pending.length() + chunk.length());
-            joined.appendBuffer(pending).appendBuffer(chunk);
+            joined.appendBuffer(pending, consumed, pending.length() - consumed).appendBuffer(chunk);
             pending = joined;
+            consumed = 0;
         }
         drain(sink);
+        if (pending == chunk) {
+            pending = Buffer.buffer(chunk.length() - consumed).appendBuffer(chunk, consumed, chunk.length() - consumed);
+            consumed = 0;
+        }
     }
 
     /** Clears the pause and hands out frames already buffered. */

@@ -15,7 +15,11 @@ import io.neurondb.proxy.protocol.StartupPacket;
 import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
 import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,15 @@ public final class ClientSession implements SessionInfo {
     private BackendKeyData clientKey;
     private boolean serverReportedFatal;
 
+    /**
+     * The read being handled on each side and its memory (a pooled Netty buffer): frames are
+     * views on it until the handler returns, and it is released then.
+     */
+    private Buffer clientRead;
+    private ByteBuf clientReadBytes;
+    private Buffer serverRead;
+    private ByteBuf serverReadBytes;
+
     /** Frames decoded from one read, written with one write. */
     private final WriteBatch toServer = new WriteBatch();
     private final WriteBatch toClient = new WriteBatch();
@@ -64,7 +77,8 @@ public final class ClientSession implements SessionInfo {
     }
 
     public void start() {
-        client.handler(this::onClientBytes);
+        // Raw Netty buffers rather than Vert.x's copies: frames pass through without a copy.
+        ((NetSocketInternal) client).messageHandler(this::onClientMessage);
         client.closeHandler(v -> onClientClosed());
         client.exceptionHandler(e -> log.debug("conn={} event=client_socket_error error=\"{}\"", connectionId, e.toString()));
         log.debug("conn={} event=accepted client={}", connectionId, clientAddress());
@@ -89,6 +103,23 @@ public final class ClientSession implements SessionInfo {
     }
 
     // ---- client side ----
+
+    private void onClientMessage(Object message) {
+        if (!(message instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        clientRead = BufferInternal.buffer(bytes);
+        clientReadBytes = bytes;
+        try {
+            onClientBytes(clientRead);
+        } finally {
+            toServer.stopBorrowing(clientRead);
+            clientRead = null;
+            clientReadBytes = null;
+            bytes.release();
+        }
+    }
 
     private void onClientBytes(Buffer chunk) {
         if (state == SessionState.CLOSED) {
@@ -197,7 +228,7 @@ public final class ClientSession implements SessionInfo {
     private void onServerConnected(NetSocket socket, StartupMessage message) {
         server = socket;
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
-        server.handler(this::onServerBytes);
+        ((NetSocketInternal) server).messageHandler(this::onServerMessage);
         server.closeHandler(v -> onServerClosed());
         server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
         transition(SessionState.AUTHENTICATING);
@@ -235,8 +266,7 @@ public final class ClientSession implements SessionInfo {
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
-        Buffer out = toServer.take();
-        server.write(out);
+        toServer.writeTo((NetSocketInternal) server, clientRead, clientReadBytes);
         if (server.writeQueueFull()) {
             // The server reads slower than the client writes (COPY IN): stop reading the client.
             client.pause();
@@ -262,6 +292,23 @@ public final class ClientSession implements SessionInfo {
     }
 
     // ---- server side ----
+
+    private void onServerMessage(Object message) {
+        if (!(message instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        serverRead = BufferInternal.buffer(bytes);
+        serverReadBytes = bytes;
+        try {
+            onServerBytes(serverRead);
+        } finally {
+            toClient.stopBorrowing(serverRead);
+            serverRead = null;
+            serverReadBytes = null;
+            bytes.release();
+        }
+    }
 
     private void onServerBytes(Buffer chunk) {
         if (state == SessionState.CLOSED) {
@@ -385,8 +432,7 @@ public final class ClientSession implements SessionInfo {
         if (toClient.isEmpty()) {
             return;
         }
-        Buffer out = toClient.take();
-        client.write(out);
+        toClient.writeTo((NetSocketInternal) client, serverRead, serverReadBytes);
         if (server != null && client.writeQueueFull()) {
             // A slow client: stop reading the server until the client has taken what we hold,
             // so a large result never piles up in the proxy.

@@ -1,7 +1,9 @@
 package io.neurondb.proxy.session;
 
+import io.netty.buffer.ByteBuf;
 import io.neurondb.proxy.protocol.Frame;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 
 /**
  * Collects what one read produced so it goes out in one socket write. Frames that lie next to
@@ -47,12 +49,46 @@ final class WriteBatch {
         return runSource == null && copied == null;
     }
 
-    /** The collected bytes, or null if none; the batch is empty afterwards. */
-    Buffer take() {
-        Buffer out = copied != null ? copied : runSource == null ? null : runSource.slice(runStart, runEnd);
+    /**
+     * Writes the collected bytes to {@code destination} and empties the batch. A run that lies
+     * in the read being handled ({@code borrowed}, whose memory is {@code borrowedBytes}) goes
+     * out as a retained slice of that memory, which Netty releases once written: no copy on
+     * the way through the proxy.
+     */
+    void writeTo(NetSocketInternal destination, Buffer borrowed, ByteBuf borrowedBytes) {
+        if (copied == null && runSource != null && runSource == borrowed) {
+            ByteBuf slice = borrowedBytes.retainedSlice(runStart, runEnd - runStart);
+            clear();
+            destination.writeMessage(slice);
+            return;
+        }
+        Buffer out = take();
+        if (out != null) {
+            destination.write(out);
+        }
+    }
+
+    /**
+     * Makes the batch independent of {@code borrowed}, whose memory is about to be recycled:
+     * a run in it is copied. Needed only when a batch could not be written during the read.
+     */
+    void stopBorrowing(Buffer borrowed) {
+        if (copied == null && runSource != null && runSource == borrowed) {
+            copied = Buffer.buffer(runEnd - runStart).appendBuffer(runSource, runStart, runEnd - runStart);
+            runSource = null;
+        }
+    }
+
+    private void clear() {
         runSource = null;
         copied = null;
         runStart = runEnd = 0;
+    }
+
+    /** The collected bytes, or null if none; the batch is empty afterwards. */
+    Buffer take() {
+        Buffer out = copied != null ? copied : runSource == null ? null : runSource.slice(runStart, runEnd);
+        clear();
         return out;
     }
 }
