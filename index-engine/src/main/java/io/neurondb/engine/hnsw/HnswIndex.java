@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -59,6 +60,13 @@ public final class HnswIndex implements VectorIndex {
     private final LongIntHashMap nodeOfRow; // guarded by idLock
     private final SplittableRandom levelRandom; // guarded by idLock
     private final Object repairLock = new Object();
+    /**
+     * Inserts hold the read side while they link a node; {@link #repair} takes the write side
+     * only to cut deleted nodes out. An insert must not watch the graph lose those nodes
+     * halfway through its own search: it would see a hole where its neighbourhood was and
+     * link to whatever lay beyond it.
+     */
+    private final ReentrantReadWriteLock cutLock = new ReentrantReadWriteLock();
     private final ThreadLocal<SearchScratch> scratch;
 
     public HnswIndex(int dims, Metric metric, HnswParams params) {
@@ -197,6 +205,15 @@ public final class HnswIndex implements VectorIndex {
 
     /** Links a freshly allocated node into every layer up to its level. */
     private void connect(int node, float[] q, int qo) {
+        cutLock.readLock().lock();
+        try {
+            connectLocked(node, q, qo);
+        } finally {
+            cutLock.readLock().unlock();
+        }
+    }
+
+    private void connectLocked(int node, float[] q, int qo) {
         int level = graph.level(node);
         long entry = graph.entry();
         if (entry < 0) {
@@ -324,6 +341,19 @@ public final class HnswIndex implements VectorIndex {
             }
         }
         return n;
+    }
+
+    private static boolean contains(int[] a, int x) {
+        return contains(a, a.length, x);
+    }
+
+    private static boolean contains(int[] a, int n, int x) {
+        for (int i = 0; i < n; i++) {
+            if (a[i] == x) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -521,17 +551,22 @@ public final class HnswIndex implements VectorIndex {
             AtomicInteger next = new AtomicInteger();
             runInParallel(threads, () -> {
                 for (int i; (i = next.getAndIncrement()) < total; ) {
-                    relink(affected[i], visible);
+                    relink(affected[i]);
                 }
             });
-            for (int node = 0; node < visible; node++) {
-                if (dead[node]) {
-                    for (int l = graph.level(node); l >= 0; l--) {
-                        synchronized (graph.lock(node)) {
-                            graph.setNeighbors(node, l, new int[0], 0);
+            cutLock.writeLock().lock();
+            try {
+                for (int node = 0; node < visible; node++) {
+                    if (dead[node]) {
+                        for (int l = graph.level(node); l >= 0; l--) {
+                            synchronized (graph.lock(node)) {
+                                graph.setNeighbors(node, l, new int[0], 0);
+                            }
                         }
                     }
                 }
+            } finally {
+                cutLock.writeLock().unlock();
             }
             int rescued = reconnectUnreachable(3);
             LOG.debug("HNSW repair: {} deleted nodes cut out, {} nodes relinked, {} unreachable nodes reconnected",
@@ -578,7 +613,7 @@ public final class HnswIndex implements VectorIndex {
             for (int node = 0; node < visible; node++) {
                 if (!seen[node] && !store.isDeleted(node)) {
                     stranded++;
-                    relink(node, visible);
+                    relink(node);
                     int[] a = graph.array(node, 0);
                     int off = graph.offset(node, 0);
                     if (a[off] > 0) {
@@ -670,7 +705,10 @@ public final class HnswIndex implements VectorIndex {
         graph.setEntry(best, bestLevel);
     }
 
-    private void relink(int node, int visible) {
+    private void relink(int node) {
+        // Read now, not at the start of the repair: nodes inserted meanwhile are legitimate
+        // neighbours, and leaving them out here would drop their links.
+        int visible = store.count();
         float[] q = store.block(node);
         int qo = store.offset(node);
         long entry = graph.entry();
@@ -700,11 +738,29 @@ public final class HnswIndex implements VectorIndex {
             if (poolSize > 0) {
                 cur = pool[0];
             }
-            int n = selectDiverse(pool, poolSize, graph.maxConn(l), s);
-            n = fillWithNearest(pool, poolSize, graph.maxConn(l), n, s);
+            int max = graph.maxConn(l);
+            int n = selectDiverse(pool, poolSize, max, s);
+            n = fillWithNearest(pool, poolSize, max, n, s);
+            int[] before = Arrays.copyOfRange(a, off + 1, off + 1 + cnt);
             int[] chosen = Arrays.copyOf(s.selected, n);
             synchronized (graph.lock(node)) {
-                graph.setNeighbors(node, l, chosen, n);
+                // Inserts running meanwhile may have linked themselves here since the list was
+                // read; they keep their place (ahead of the nearest-fill), or they would lose
+                // an in-link that nothing else restores.
+                int[] merged = new int[max];
+                int m = 0;
+                for (int i = 1, now = a[off]; i <= now && m < max; i++) {
+                    int x = a[off + i];
+                    if (!contains(before, x) && !store.isDeleted(x)) {
+                        merged[m++] = x;
+                    }
+                }
+                for (int i = 0; i < n && m < max; i++) {
+                    if (!contains(merged, m, chosen[i])) {
+                        merged[m++] = chosen[i];
+                    }
+                }
+                graph.setNeighbors(node, l, merged, m);
             }
             for (int neighbor : chosen) {
                 addLink(neighbor, node, l, s);

@@ -72,6 +72,55 @@ class HnswIndexTest extends VectorIndexContractTest {
     }
 
     @Test
+    void repairRunsWhileInsertsAndSearchesContinue() throws Exception {
+        float[] data = TestData.clustered(3_000, DIMS, 20, 25);
+        HnswIndex index = new HnswIndex(DIMS, Metric.L2, HnswParams.DEFAULT);
+        index.insertAll(ids(1_500, 0), java.util.Arrays.copyOf(data, 1_500 * DIMS), 2);
+        for (int i = 0; i < 1_500; i += 2) {
+            index.delete(i * 7L);
+        }
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 1_500; i < 3_000; i++) {
+                    index.insert(i * 7L, TestData.row(data, i, DIMS));
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                for (int i = 0; i < 500; i++) {
+                    for (long id : index.search(TestData.row(data, i * 5, DIMS), params(10)).rowIds()) {
+                        boolean deleted = id < 1_500 * 7L && id % 14 == 0;
+                        assertThat(deleted).as("row %d was deleted before the search", id).isFalse();
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        index.repair(1);
+        writer.join();
+        reader.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        index.repair(2);
+        assertThat(index.size()).isEqualTo(750 + 1_500);
+        for (int i = 0; i < 3_000; i++) {
+            boolean live = i >= 1_500 || i % 2 == 1;
+            long[] found = index.search(TestData.row(data, i, DIMS), params(3)).rowIds();
+            if (live) {
+                assertThat(found).as("row %d", i * 7L).contains(i * 7L);
+            } else {
+                assertThat(found).doesNotContain(i * 7L);
+            }
+        }
+    }
+
+    @Test
     void scalarAndPanamaKernelsBuildEquallyGoodGraphs() {
         VectorizationProvider panama = VectorizationProvider.panamaOrNull();
         org.assertj.core.api.Assumptions.assumeThat(panama).isNotNull();
