@@ -86,7 +86,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         ProxyConfig effective = config;
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
-                            upstream, cancels, effective.clientLimits(), clientTls, List.copyOf(observers), connectionIds)),
+                            upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -113,7 +113,7 @@ public final class NeuronDbProxy implements AutoCloseable {
 
     private static ProxyConfig withUpstream(ProxyConfig c, UpstreamUrl upstream) {
         return new ProxyConfig(c.listen(), upstream, c.metricsPort(), c.dataDir(), c.pluginsDir(), c.eventLoops(),
-                c.connectTimeout(), c.clientLimits(), c.tls(), c.embedded(), c.logLevel());
+                c.connectTimeout(), c.clientLoginTimeout(), c.clientLimits(), c.tls(), c.embedded(), c.logLevel());
     }
 
     public ProxyConfig config() {

@@ -34,7 +34,7 @@ public final class ConfigLoader {
     public static final int DEFAULT_METRICS_PORT = 9187;
 
     private static final Set<String> TOP_KEYS = Set.of("listen", "upstream", "metrics_port", "data_dir",
-            "plugins_dir", "event_loops", "connect_timeout_ms", "limits", "tls", "upstream_tls", "embedded", "log_level");
+            "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level");
     private static final Set<String> LIMIT_KEYS = Set.of("max_message_bytes", "max_copy_data_bytes");
     private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file");
     private static final Set<String> UPSTREAM_TLS_KEYS = Set.of("mode", "ca_file");
@@ -126,6 +126,9 @@ public final class ConfigLoader {
         }
         Duration connectTimeout = Duration.ofMillis(parseInt(root.string("connect_timeout_ms", "5000"), "connect_timeout_ms", 100, 600_000));
 
+        // PgBouncer's name and unit (seconds); 0 disables the limit.
+        Duration clientLoginTimeout = Duration.ofSeconds(parseInt(root.string("client_login_timeout", "60"), "client_login_timeout", 0, 86_400));
+
         Section limits = root.section("limits");
         limits.checkKeys(LIMIT_KEYS);
         FrameLimits clientLimits = FrameLimits.frontend(
@@ -160,7 +163,7 @@ public final class ConfigLoader {
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level: '" + logLevel + "' is not one of " + new TreeSet<>(LOG_LEVELS));
         }
-        return new ProxyConfig(listen, upstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
+        return new ProxyConfig(listen, upstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout, clientLoginTimeout,
                 clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel);
     }
 

@@ -19,6 +19,7 @@ public record ProxyConfig(
         Path pluginsDir,
         int eventLoops,
         Duration connectTimeout,
+        Duration clientLoginTimeout,
         FrameLimits clientLimits,
         TlsSettings tls,
         EmbeddedSettings embedded,

@@ -17,6 +17,7 @@ import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -81,6 +82,16 @@ public final class ClientSession implements SessionInfo {
         ((NetSocketInternal) client).messageHandler(this::onClientMessage);
         client.closeHandler(v -> onClientClosed());
         client.exceptionHandler(e -> log.debug("conn={} event=client_socket_error error=\"{}\"", connectionId, e.toString()));
+        long loginTimeout = services.clientLoginTimeout().toMillis();
+        if (loginTimeout > 0) {
+            // A client that connects and never finishes logging in must not hold a slot forever.
+            Vertx.currentContext().owner().setTimer(loginTimeout, id -> {
+                if (state != SessionState.READY && state != SessionState.CLOSED) {
+                    failClient(ErrorFields.fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout ("
+                            + services.clientLoginTimeout().toSeconds() + " s) expired before the login completed"), "login_timeout");
+                }
+            });
+        }
         log.debug("conn={} event=accepted client={}", connectionId, clientAddress());
     }
 

@@ -9,6 +9,7 @@ import io.neurondb.proxy.protocol.FrameLimits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,12 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * What sessions on one event loop share: the upstream connector of that loop, and the
  * process-wide cancel registry, observers and connection counter.
  *
+ * @param clientLoginTimeout how long a client may take from connect to logged in; zero = no limit
  * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
  */
 public record SessionServices(
         UpstreamConnector upstream,
         CancelRegistry cancels,
         FrameLimits clientLimits,
+        Duration clientLoginTimeout,
         ClientTlsUpgrade clientTls,
         List<StatementObserver> observers,
         AtomicLong connectionIds) {

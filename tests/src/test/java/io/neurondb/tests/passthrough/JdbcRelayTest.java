@@ -227,6 +227,30 @@ class JdbcRelayTest {
         }
     }
 
+    @Test
+    void serverEndingTheSessionReachesTheClient() throws Exception {
+        try (Connection c = proxy.connect()) {
+            int backendPid;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                backendPid = rs.getInt(1);
+            }
+            try (Connection direct = TestPostgres.superuser(pg); Statement s = direct.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + backendPid + ")");
+            }
+            assertThatThrownBy(() -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT 1");
+                }
+            }).isInstanceOf(PSQLException.class)
+                    .satisfies(e -> assertThat(((PSQLException) e).getSQLState()).isIn("57P01", "08006"));
+        }
+        try (Connection again = proxy.connect(); Statement s = again.createStatement(); ResultSet rs = s.executeQuery("SELECT 2")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(2);
+        }
+    }
+
     private void waitUntilActive(String query) throws Exception {
         try (Connection direct = TestPostgres.superuser(pg)) {
             for (int i = 0; i < 100; i++) {

@@ -153,6 +153,21 @@ class MalformedInputTest {
     }
 
     @Test
+    void clientThatNeverLogsInIsDisconnected() throws Exception {
+        try (ProxyUnderTest strict = ProxyUnderTest.start(pg.port(), "client_login_timeout: 1\n", List.of());
+             Socket s = new Socket("127.0.0.1", strict.port())) {
+            s.setSoTimeout(10_000);
+            long t0 = System.nanoTime();
+            // Half a startup packet, then silence.
+            s.getOutputStream().write(new byte[]{0, 0, 0, 40, 0, 3});
+            Map<Character, String> err = readUntilError(s.getInputStream());
+            assertThat(err.get('M')).contains("client_login_timeout");
+            assertClosed(s);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(900L, 5000L);
+        }
+    }
+
+    @Test
     void unreachableUpstreamFailsFastWith08001() throws Exception {
         int closedPort = LocalPostgres.freePort();
         try (ProxyUnderTest dead = ProxyUnderTest.start(closedPort, "", List.of())) {
