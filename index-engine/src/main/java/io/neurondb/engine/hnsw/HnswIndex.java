@@ -498,9 +498,15 @@ public final class HnswIndex implements VectorIndex {
                     store.block(n2), store.offset(n2), store.block(n3), store.offset(n3), dims, s.four);
             System.arraycopy(s.four, 0, out, i, 4);
         }
-        for (; i < count; i++) {
-            int n = nodes[i];
-            out[i] = distance.between(q, qo, store.block(n), store.offset(n), dims);
+        if (i < count) {
+            // Pad the last group by repeating its final node: one four-row pass over rows
+            // already in cache costs less than up to three single-row passes.
+            int n0 = nodes[i];
+            int n1 = nodes[Math.min(i + 1, count - 1)];
+            int n2 = nodes[Math.min(i + 2, count - 1)];
+            distance.between4(q, qo, store.block(n0), store.offset(n0), store.block(n1), store.offset(n1),
+                    store.block(n2), store.offset(n2), store.block(n2), store.offset(n2), dims, s.four);
+            System.arraycopy(s.four, 0, out, i, count - i);
         }
     }
 
