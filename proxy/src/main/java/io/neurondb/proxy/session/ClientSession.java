@@ -15,11 +15,8 @@ import io.neurondb.proxy.protocol.StartupPacket;
 import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
 import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
-import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
@@ -56,14 +53,9 @@ public final class ClientSession implements SessionInfo {
     private BackendKeyData clientKey;
     private boolean serverReportedFatal;
 
-    /**
-     * The read being handled on each side and its memory (a pooled Netty buffer): frames are
-     * views on it until the handler returns, and it is released then.
-     */
-    private Buffer clientRead;
-    private ByteBuf clientReadBytes;
-    private Buffer serverRead;
-    private ByteBuf serverReadBytes;
+    /** The read being handled on each side: frames are views on it until the handler returns. */
+    private final BorrowedRead clientRead = new BorrowedRead();
+    private final BorrowedRead serverRead = new BorrowedRead();
 
     /** Frames decoded from one read, written with one write. */
     private final WriteBatch toServer = new WriteBatch();
@@ -116,20 +108,7 @@ public final class ClientSession implements SessionInfo {
     // ---- client side ----
 
     private void onClientMessage(Object message) {
-        if (!(message instanceof ByteBuf bytes)) {
-            ReferenceCountUtil.release(message);
-            return;
-        }
-        clientRead = BufferInternal.buffer(bytes);
-        clientReadBytes = bytes;
-        try {
-            onClientBytes(clientRead);
-        } finally {
-            toServer.stopBorrowing(clientRead);
-            clientRead = null;
-            clientReadBytes = null;
-            bytes.release();
-        }
+        clientRead.handle(message, this::onClientBytes, toServer);
     }
 
     private void onClientBytes(Buffer chunk) {
@@ -277,7 +256,7 @@ public final class ClientSession implements SessionInfo {
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
-        toServer.writeTo((NetSocketInternal) server, clientRead, clientReadBytes);
+        toServer.writeTo((NetSocketInternal) server, clientRead);
         if (server.writeQueueFull()) {
             // The server reads slower than the client writes (COPY IN): stop reading the client.
             client.pause();
@@ -305,20 +284,7 @@ public final class ClientSession implements SessionInfo {
     // ---- server side ----
 
     private void onServerMessage(Object message) {
-        if (!(message instanceof ByteBuf bytes)) {
-            ReferenceCountUtil.release(message);
-            return;
-        }
-        serverRead = BufferInternal.buffer(bytes);
-        serverReadBytes = bytes;
-        try {
-            onServerBytes(serverRead);
-        } finally {
-            toClient.stopBorrowing(serverRead);
-            serverRead = null;
-            serverReadBytes = null;
-            bytes.release();
-        }
+        serverRead.handle(message, this::onServerBytes, toClient);
     }
 
     private void onServerBytes(Buffer chunk) {
@@ -443,7 +409,7 @@ public final class ClientSession implements SessionInfo {
         if (toClient.isEmpty()) {
             return;
         }
-        toClient.writeTo((NetSocketInternal) client, serverRead, serverReadBytes);
+        toClient.writeTo((NetSocketInternal) client, serverRead);
         if (server != null && client.writeQueueFull()) {
             // A slow client: stop reading the server until the client has taken what we hold,
             // so a large result never piles up in the proxy.

@@ -51,13 +51,12 @@ final class WriteBatch {
 
     /**
      * Writes the collected bytes to {@code destination} and empties the batch. A run that lies
-     * in the read being handled ({@code borrowed}, whose memory is {@code borrowedBytes}) goes
-     * out as a retained slice of that memory, which Netty releases once written: no copy on
-     * the way through the proxy.
+     * in the read being handled goes out as a retained slice of its memory, which Netty
+     * releases once written: no copy on the way through the proxy.
      */
-    void writeTo(NetSocketInternal destination, Buffer borrowed, ByteBuf borrowedBytes) {
-        if (copied == null && runSource != null && runSource == borrowed) {
-            ByteBuf slice = borrowedBytes.retainedSlice(runStart, runEnd - runStart);
+    void writeTo(NetSocketInternal destination, BorrowedRead read) {
+        if (copied == null && runSource != null && runSource == read.view()) {
+            ByteBuf slice = read.memory().retainedSlice(runStart, runEnd - runStart);
             clear();
             destination.writeMessage(slice);
             return;
