@@ -5,6 +5,8 @@
 #
 # Usage: tests/bench/pgbench-compare.sh            (after ./mvnw -DskipTests package)
 # Knobs: DURATION=20 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared
+#        EVENT_LOOPS="1 2"  (proxy event-loop threads; each count is measured as its own target.
+#                            PgBouncer runs one thread, so 1 is the like-for-like setting)
 set -euo pipefail
 
 DURATION=${DURATION:-20}
@@ -13,6 +15,7 @@ CLIENTS=${CLIENTS:-8}
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
 MODE=${MODE:-prepared}
+EVENT_LOOPS=${EVENT_LOOPS:-1 2}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bindir="$(pg_config --bindir 2>/dev/null || true)"
@@ -26,10 +29,10 @@ chmod 755 "$work"
 as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-pg_port=$(free_port); proxy_port=$(free_port); bouncer_port=$(free_port)
-proxy_pid=""
+pg_port=$(free_port); bouncer_port=$(free_port)
+proxy_pids=()
 cleanup() {
-  [[ -n "$proxy_pid" ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
+  for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   [[ -f "$work/pgbouncer.pid" ]] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   as_pg "$bindir/pg_ctl" stop -D "$work/pg" -m immediate >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -41,11 +44,20 @@ as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/nu
 as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
   -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=200 -c wal_level=logical" >/dev/null
 
-NEURONDB_LISTEN="127.0.0.1:$proxy_port" NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" \
-NEURONDB_METRICS_PORT=0 NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" \
-NEURONDB_CONFIG="$root/conf/neurondb.yaml" NEURONDB_LOG_LEVEL=WARN \
-  "$root/bin/neurondb-proxy" >"$work/proxy.log" 2>&1 &
-proxy_pid=$!
+declare -A ports=([direct]=$pg_port [pgbouncer]=$bouncer_port)
+targets=(direct)
+for loops in $EVENT_LOOPS; do
+  port=$(free_port)
+  printf 'event_loops: %s\n' "$loops" >"$work/proxy-$loops.yaml"
+  NEURONDB_CONFIG="$work/proxy-$loops.yaml" NEURONDB_LISTEN="127.0.0.1:$port" \
+  NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
+  NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
+    "$root/bin/neurondb-proxy" >"$work/proxy-$loops.log" 2>&1 &
+  proxy_pids+=($!)
+  ports[neurondb-$loops]=$port
+  targets+=("neurondb-$loops")
+done
+targets+=(pgbouncer)
 
 cat >"$work/pgbouncer.ini" <<INI
 [databases]
@@ -66,10 +78,11 @@ echo '"postgres" ""' >"$work/userlist.txt"
 [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
 as_pg pgbouncer -d "$work/pgbouncer.ini"
 
-for i in $(seq 1 100); do
-  if "$bindir/psql" -h 127.0.0.1 -p "$proxy_port" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 \
-     && "$bindir/psql" -h 127.0.0.1 -p "$bouncer_port" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1; then break; fi
-  sleep 0.2
+for t in "${targets[@]}"; do
+  for i in $(seq 1 100); do
+    "$bindir/psql" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && break
+    sleep 0.2
+  done
 done
 
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
@@ -80,24 +93,22 @@ run() { # port seconds -> tps
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A ports=([direct]=$pg_port [neurondb]=$proxy_port [pgbouncer]=$bouncer_port)
 declare -A results
-for t in direct neurondb pgbouncer; do run "${ports[$t]}" 5 >/dev/null; done   # warm-up (JIT, caches)
+for t in "${targets[@]}"; do run "${ports[$t]}" 5 >/dev/null; done   # warm-up (JIT, caches)
 for r in $(seq 1 "$ROUNDS"); do
-  for t in direct neurondb pgbouncer; do
+  for t in "${targets[@]}"; do
     tps=$(run "${ports[$t]}" "$DURATION")
     results[$t]+="$tps "
-    printf 'round %d %-10s %10.0f tps\n' "$r" "$t" "$tps"
+    printf 'round %d %-12s %10.0f tps\n' "$r" "$t" "$tps"
   done
 done
 
-d=$(tr ' ' '\n' <<<"${results[direct]}" | grep . | median)
-n=$(tr ' ' '\n' <<<"${results[neurondb]}" | grep . | median)
-b=$(tr ' ' '\n' <<<"${results[pgbouncer]}" | grep . | median)
+declare -A med
+for t in "${targets[@]}"; do med[$t]=$(tr ' ' '\n' <<<"${results[$t]}" | grep . | median); done
 echo
-echo "pgbench -S -M $MODE -c $CLIENTS -j $JOBS -T $DURATION, scale $SCALE, median of $ROUNDS rounds, $(nproc) cores"
-printf '%-28s %10.0f tps\n' "PostgreSQL direct" "$d" "NeuronDB proxy" "$n" "PgBouncer (session)" "$b"
-awk -v d="$d" -v n="$n" -v b="$b" 'BEGIN {
-  printf "%-28s %10.2f\n", "proxy / direct", n / d;
-  printf "%-28s %10.2f\n", "proxy / PgBouncer", n / b;
-  printf "%-28s %10.2f\n", "PgBouncer / direct", b / d }'
+echo "pgbench -S -M $MODE -c $CLIENTS -j $JOBS -T $DURATION, scale $SCALE, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%F)"
+for t in "${targets[@]}"; do
+  printf '%-14s %10.0f tps   x%.2f of direct   x%.2f of PgBouncer\n' "$t" "${med[$t]}" \
+    "$(awk -v a="${med[$t]}" -v b="${med[direct]}" 'BEGIN{print a/b}')" \
+    "$(awk -v a="${med[$t]}" -v b="${med[pgbouncer]}" 'BEGIN{print a/b}')"
+done
