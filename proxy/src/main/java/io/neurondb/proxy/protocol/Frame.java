@@ -43,6 +43,15 @@ public final class Frame {
         return source.slice(start + header, end);
     }
 
+    /** The byte at {@code offset} of the body, read in place (hot-path peeks). */
+    public byte bodyByte(int offset) {
+        int header = isTyped() ? PgProtocol.TYPED_HEADER_LENGTH : 4;
+        if (offset < 0 || start + header + offset >= end) {
+            throw ProtocolException.violation("message too short: no byte " + offset + " in a " + length() + "-byte message");
+        }
+        return source.getByte(start + header + offset);
+    }
+
     public MessageReader reader() {
         return new MessageReader(payload());
     }

@@ -17,14 +17,13 @@ public enum TransactionStatus {
     }
 
     public static TransactionStatus fromReadyForQuery(Frame frame) {
-        MessageReader r = frame.reader();
-        byte b = r.readByte();
-        for (TransactionStatus s : values()) {
-            if (s.code == b) {
-                return s;
-            }
-        }
-        throw ProtocolException.violation("unknown transaction status " + PgProtocol.describeType(b) + " in ReadyForQuery");
+        byte b = frame.bodyByte(0);
+        return switch (b) {
+            case 'I' -> IDLE;
+            case 'T' -> IN_TRANSACTION;
+            case 'E' -> FAILED;
+            default -> throw ProtocolException.violation("unknown transaction status " + PgProtocol.describeType(b) + " in ReadyForQuery");
+        };
     }
 
     public io.vertx.core.buffer.Buffer encodeReadyForQuery() {
