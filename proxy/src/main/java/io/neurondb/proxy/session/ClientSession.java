@@ -120,6 +120,9 @@ public final class ClientSession implements SessionInfo {
         } catch (ProtocolException e) {
             failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
             return;
+        } catch (RuntimeException e) {
+            internalError(e);
+            return;
         }
         flushToServer();
     }
@@ -298,6 +301,9 @@ public final class ClientSession implements SessionInfo {
             flushToClient();
             failClient(ErrorFields.fatal(SqlState.PROTOCOL_VIOLATION, "invalid data from server: " + e.getMessage()), "server_protocol_violation");
             return;
+        } catch (RuntimeException e) {
+            internalError(e);
+            return;
         }
         flushToClient();
     }
@@ -446,6 +452,12 @@ public final class ClientSession implements SessionInfo {
         toServer.take();
         client.write(error.encodeError());
         closeBoth(reason);
+    }
+
+    /** A bug of ours: this session ends with XX000 and a stack trace in the log; others go on. */
+    private void internalError(RuntimeException e) {
+        log.error("conn={} event=internal_error state={}", connectionId, state, e);
+        failClient(ErrorFields.fatal(SqlState.INTERNAL_ERROR, "internal error in NeuronDB proxy: " + e), "internal_error");
     }
 
     private void closeBoth(String reason) {
