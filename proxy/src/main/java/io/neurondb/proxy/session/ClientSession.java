@@ -22,7 +22,6 @@ import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
 /**
  * One client connection and the server connection it runs on (1:1 mode): the startup and
  * authentication relay, then the message relay with backpressure both ways. Everything here
@@ -30,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Client and server bytes go through their own {@link FrameDecoder}; frames are inspected
  * and forwarded as the original bytes; only BackendKeyData, the SASL mechanism list and an
- * authentication error that gets a hint are re-encoded. Frames from one read are written out with one socket write.
+ * authentication error that gets a hint are re-encoded. Frames from one read go out with one
+ * socket write.
  */
 public final class ClientSession implements SessionInfo {
 
@@ -52,6 +52,7 @@ public final class ClientSession implements SessionInfo {
     private FrameDecoder serverDecoder;
     private BackendKeyData clientKey;
     private boolean serverReportedFatal;
+    private long loginTimer = -1;
 
     /** The read being handled on each side: frames are views on it until the handler returns. */
     private final BorrowedRead clientRead = new BorrowedRead();
@@ -77,7 +78,7 @@ public final class ClientSession implements SessionInfo {
         long loginTimeout = services.clientLoginTimeout().toMillis();
         if (loginTimeout > 0) {
             // A client that connects and never finishes logging in must not hold a slot forever.
-            Vertx.currentContext().owner().setTimer(loginTimeout, id -> {
+            loginTimer = Vertx.currentContext().owner().setTimer(loginTimeout, id -> {
                 if (state != SessionState.READY && state != SessionState.CLOSED) {
                     failClient(ErrorFields.fatal(SqlState.PROTOCOL_VIOLATION, "client_login_timeout ("
                             + services.clientLoginTimeout().toSeconds() + " s) expired before the login completed"), "login_timeout");
@@ -103,6 +104,10 @@ public final class ClientSession implements SessionInfo {
         }
         log.trace("conn={} event=state from={} to={}", connectionId, state, next);
         state = next;
+        if ((next == SessionState.READY || next == SessionState.CLOSED) && loginTimer >= 0) {
+            Vertx.currentContext().owner().cancelTimer(loginTimer);
+            loginTimer = -1;
+        }
     }
 
     // ---- client side ----
