@@ -38,6 +38,7 @@ public final class IndexBench {
     /** Each trial repeats the query set until this much time has passed. */
     private static final long MIN_MEASURE_NANOS = 500_000_000L;
     private static final int TRIALS = 3;
+    private static final int BUILD_REPEATS = 3;
 
     private final int threads = Runtime.getRuntime().availableProcessors();
     private final ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -76,30 +77,52 @@ public final class IndexBench {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = i;
         }
-        HnswIndex hnsw = new HnswIndex(data.dims(), metric, new HnswParams(M, EF_CONSTRUCTION));
-        t0 = System.nanoTime();
-        long cpu0 = processCpuNanos();
-        hnsw.insertAll(ids, data.base(), threads);
-        double hnswBuild = seconds(t0);
-        double hnswCpu = (processCpuNanos() - cpu0) / 1e9;
+        // Builds are repeated and the fastest kept (the machine is shared; see measureInterleaved).
+        HnswIndex hnsw = null;
+        double hnswBuild = Double.MAX_VALUE;
+        double hnswCpu = 0;
+        for (int rep = 0; rep < BUILD_REPEATS; rep++) {
+            HnswIndex built = new HnswIndex(data.dims(), metric, new HnswParams(M, EF_CONSTRUCTION));
+            long start = System.nanoTime();
+            long cpu0 = processCpuNanos();
+            built.insertAll(ids, data.base(), threads);
+            double wall = seconds(start);
+            if (wall < hnswBuild) {
+                hnswBuild = wall;
+                hnswCpu = (processCpuNanos() - cpu0) / 1e9;
+            }
+            hnsw = built;
+        }
         double raw = data.rawBytes();
-        System.out.printf("neurondb hnsw: build %.2f s wall, %.2f s CPU on %d threads (m=%d, ef_construction=%d), memory %.1f MB = %.3fx raw float32 (%.1f MB)%n",
-                hnswBuild, hnswCpu, threads, M, EF_CONSTRUCTION, hnsw.memoryBytes() / 1e6, hnsw.memoryBytes() / raw, raw / 1e6);
+        System.out.printf("neurondb hnsw: build %.2f s wall (best of %d), %.2f s CPU, on %d threads (m=%d, ef_construction=%d), memory %.1f MB = %.3fx raw float32 (%.1f MB)%n",
+                hnswBuild, BUILD_REPEATS, hnswCpu, threads, M, EF_CONSTRUCTION, hnsw.memoryBytes() / 1e6, hnsw.memoryBytes() / raw, raw / 1e6);
 
-        // --- Lucene HNSW peer
-        t0 = System.nanoTime();
-        cpu0 = processCpuNanos();
-        LuceneHnswPeer lucene = new LuceneHnswPeer(data, metric == Metric.L2, M, EF_CONSTRUCTION, threads);
-        double luceneBuild = seconds(t0);
-        double luceneCpu = (processCpuNanos() - cpu0) / 1e9;
-        System.out.printf("lucene hnsw:   build %.2f s wall, %.2f s CPU on %d threads, graph %.1f MB + vectors %.1f MB = %.3fx raw%n",
-                luceneBuild, luceneCpu, threads, lucene.graphBytes() / 1e6, raw / 1e6, (lucene.graphBytes() + raw) / raw);
+        LuceneHnswPeer lucene = null;
+        double luceneBuild = Double.MAX_VALUE;
+        double luceneCpu = 0;
+        for (int rep = 0; rep < BUILD_REPEATS; rep++) {
+            if (lucene != null) {
+                lucene.close();
+            }
+            long start = System.nanoTime();
+            long cpu0 = processCpuNanos();
+            lucene = new LuceneHnswPeer(data, metric == Metric.L2, M, EF_CONSTRUCTION, threads);
+            double wall = seconds(start);
+            if (wall < luceneBuild) {
+                luceneBuild = wall;
+                luceneCpu = (processCpuNanos() - cpu0) / 1e9;
+            }
+        }
+        System.out.printf("lucene hnsw:   build %.2f s wall (best of %d), %.2f s CPU, on %d threads, graph %.1f MB + vectors %.1f MB = %.3fx raw%n",
+                luceneBuild, BUILD_REPEATS, luceneCpu, threads, lucene.graphBytes() / 1e6, raw / 1e6, (lucene.graphBytes() + raw) / raw);
+        HnswIndex ourIndex = hnsw;
+        LuceneHnswPeer peer = lucene;
 
         // Warm both up so the JIT has compiled the search paths before anything is timed.
         for (int pass = 0; pass < 3; pass++) {
             for (int q = 0; q < data.queryCount(); q++) {
-                hnsw.search(data.queryRow(q), SearchParams.of(K).withEfSearch(64));
-                lucene.search(data.queryRow(q), K, 64);
+                ourIndex.search(data.queryRow(q), SearchParams.of(K).withEfSearch(64));
+                peer.search(data.queryRow(q), K, 64);
             }
         }
 
@@ -107,14 +130,14 @@ public final class IndexBench {
         for (int ef : EF_SWEEP) {
             SearchParams params = SearchParams.of(K).withEfSearch(ef);
             Measured[] pair = measureInterleaved(data, truth,
-                    q -> ids(hnsw.search(data.queryRow(q), params)),
-                    q -> lucene.search(data.queryRow(q), K, ef));
+                    q -> ids(ourIndex.search(data.queryRow(q), params)),
+                    q -> peer.search(data.queryRow(q), K, ef));
             Measured ours = pair[0];
             Measured theirs = pair[1];
             System.out.printf("%-10s %-8d %9.3f %12.0f %12.0f%n", "neurondb", ef, ours.recall, ours.qps1, ours.qpsN);
             System.out.printf("%-10s %-8d %9.3f %12.0f %12.0f%n", "lucene", ef, theirs.recall, theirs.qps1, theirs.qpsN);
         }
-        lucene.close();
+        peer.close();
 
         // Filtered search: a WHERE clause that only a fraction of rows pass. A plain top-ef
         // graph search would return about ef * fraction rows; the engine keeps exploring.
@@ -135,9 +158,9 @@ public final class IndexBench {
             });
             long returned = 0;
             for (int q = 0; q < data.queryCount(); q++) {
-                returned += hnsw.search(data.queryRow(q), params, filter).size();
+                returned += ourIndex.search(data.queryRow(q), params, filter).size();
             }
-            Measured m = measureInterleaved(data, filteredTruth, q -> ids(hnsw.search(data.queryRow(q), params, filter)))[0];
+            Measured m = measureInterleaved(data, filteredTruth, q -> ids(ourIndex.search(data.queryRow(q), params, filter)))[0];
             System.out.printf("%-22s %-6d %9.3f %12.1f %12.0f%n", percent + "% of rows pass", ef, m.recall,
                     (double) returned / data.queryCount(), m.qps1);
         }
