@@ -154,7 +154,7 @@ public final class ClientSession implements SessionInfo {
     private void onStartupPacket(StartupPacket packet) {
         switch (packet) {
             case StartupPacket.SslRequest ignored -> onSslRequest();
-            case StartupPacket.GssEncRequest ignored -> client.write(TLS_DECLINED);
+            case StartupPacket.GssEncRequest ignored -> ChannelWrites.send(client, TLS_DECLINED);
             case CancelRequest cancel -> onCancelRequest(cancel);
             case StartupMessage message -> onStartupMessage(message);
         }
@@ -162,7 +162,7 @@ public final class ClientSession implements SessionInfo {
 
     private void onSslRequest() {
         if (services.clientTls() == null) {
-            client.write(TLS_DECLINED);
+            ChannelWrites.send(client, TLS_DECLINED);
             return;
         }
         if (clientDecoder.hasBufferedBytes()) {
@@ -189,7 +189,7 @@ public final class ClientSession implements SessionInfo {
         // The protocol sends no reply to a cancel; the connection just closes.
         services.cancels().lookup(cancel.processId(), cancel.secretKey()).ifPresentOrElse(target ->
                 services.upstream().connectPlain().onSuccess(socket -> {
-                    socket.write(new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
+                    ChannelWrites.send(socket, new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
                     socket.end();
                 }), () -> log.debug("conn={} event=cancel_unknown_key", connectionId));
         transition(SessionState.CLOSED);
@@ -230,7 +230,7 @@ public final class ClientSession implements SessionInfo {
         server.closeHandler(v -> onServerClosed());
         server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
         transition(SessionState.AUTHENTICATING);
-        server.write(message.encode());
+        ChannelWrites.send(server, message.encode());
         log.debug("conn={} event=server_connected user={} database={}", connectionId, message.user(), message.database());
         resumeClientDecoder();
     }
@@ -264,7 +264,7 @@ public final class ClientSession implements SessionInfo {
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
-        toServer.writeTo((NetSocketInternal) server, clientRead);
+        toServer.writeTo(server, clientRead);
         if (server.writeQueueFull()) {
             // The server reads slower than the client writes (COPY IN): stop reading the client.
             client.pause();
@@ -283,7 +283,7 @@ public final class ClientSession implements SessionInfo {
         if (server != null) {
             if (wasReady) {
                 // Tell the server we are gone so it ends the backend at once and rolls back.
-                server.write(TERMINATE);
+                ChannelWrites.send(server, TERMINATE);
             }
             server.end();
         }
@@ -420,7 +420,7 @@ public final class ClientSession implements SessionInfo {
         if (toClient.isEmpty()) {
             return;
         }
-        toClient.writeTo((NetSocketInternal) client, serverRead);
+        toClient.writeTo(client, serverRead);
         if (server != null && client.writeQueueFull()) {
             // A slow client: stop reading the server until the client has taken what we hold,
             // so a large result never piles up in the proxy.
@@ -440,7 +440,7 @@ public final class ClientSession implements SessionInfo {
         log.info("conn={} event=server_closed state={} fatal_reported={}", connectionId, state, serverReportedFatal);
         flushToClient();
         if (!serverReportedFatal) {
-            client.write(ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
+            ChannelWrites.send(client, ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
         }
         transition(SessionState.CLOSED);
         services.cancels().unregister(clientKey);
@@ -455,7 +455,7 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         toServer.take();
-        client.write(error.encodeError());
+        ChannelWrites.send(client, error.encodeError());
         closeBoth(reason);
     }
 

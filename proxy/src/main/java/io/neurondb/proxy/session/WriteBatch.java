@@ -3,7 +3,7 @@ package io.neurondb.proxy.session;
 import io.netty.buffer.ByteBuf;
 import io.neurondb.proxy.protocol.Frame;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.net.NetSocket;
 
 /**
  * Collects what one read produced so it goes out in one socket write. Frames that lie next to
@@ -54,16 +54,16 @@ final class WriteBatch {
      * in the read being handled goes out as a retained slice of its memory, which Netty
      * releases once written: no copy on the way through the proxy.
      */
-    void writeTo(NetSocketInternal destination, BorrowedRead read) {
+    void writeTo(NetSocket destination, BorrowedRead read) {
         if (copied == null && runSource != null && runSource == read.view()) {
             ByteBuf slice = read.memory().retainedSlice(runStart, runEnd - runStart);
             clear();
-            destination.writeMessage(slice);
+            ChannelWrites.send(destination, slice);
             return;
         }
         Buffer out = take();
         if (out != null) {
-            destination.write(out);
+            ChannelWrites.send(destination, out);
         }
     }
 

@@ -144,6 +144,30 @@ class JdbcRelayTest {
     }
 
     @Test
+    void slowReaderGetsEveryRowInOrderThroughBackpressureCycles() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("defaultRowFetchSize", "0"); // one result stream, read at the client's pace
+        try (Connection c = proxy.connect("postgres", "postgres", p); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT g, md5(g::text) FROM generate_series(1, 300000) g ORDER BY g")) {
+            int expected = 1;
+            while (rs.next()) {
+                assertThat(rs.getInt(1)).isEqualTo(expected);
+                if (expected % 50_000 == 0) {
+                    assertThat(rs.getString(2)).isEqualTo(md5Hex(Integer.toString(expected)));
+                    Thread.sleep(300); // let the proxy's buffers fill and the server stall
+                }
+                expected++;
+            }
+            assertThat(expected - 1).isEqualTo(300_000);
+        }
+    }
+
+    private static String md5Hex(String s) throws Exception {
+        byte[] d = java.security.MessageDigest.getInstance("MD5").digest(s.getBytes(StandardCharsets.UTF_8));
+        return java.util.HexFormat.of().formatHex(d);
+    }
+
+    @Test
     void copyInAndOut() throws Exception {
         try (Connection c = proxy.connect()) {
             try (Statement s = c.createStatement()) {
