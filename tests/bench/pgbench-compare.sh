@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Passthrough benchmark: pgbench select-only (prepared protocol) against PostgreSQL directly,
 # through NeuronDB proxy, and through PgBouncer in session mode, in one run on one server.
-# Prints TPS per target (median of ROUNDS runs, targets interleaved) and ratios.
+# Prints TPS per target (median of ROUNDS runs, targets interleaved), ratios, and the CPU time
+# the middle process (proxy or PgBouncer) spent per transaction, which load on the machine
+# disturbs far less than TPS.
 #
 # Usage: tests/bench/pgbench-compare.sh            (after ./mvnw -DskipTests package)
 # Knobs: DURATION=20 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared
@@ -45,6 +47,7 @@ as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
   -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=200 -c wal_level=logical" >/dev/null
 
 declare -A ports=([direct]=$pg_port [pgbouncer]=$bouncer_port)
+declare -A pids
 targets=(direct)
 for loops in $EVENT_LOOPS; do
   port=$(free_port)
@@ -54,6 +57,7 @@ for loops in $EVENT_LOOPS; do
   NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
     "$root/bin/neurondb-proxy" >"$work/proxy-$loops.log" 2>&1 &
   proxy_pids+=($!)
+  pids[neurondb-$loops]=$!
   ports[neurondb-$loops]=$port
   targets+=("neurondb-$loops")
 done
@@ -77,6 +81,8 @@ INI
 echo '"postgres" ""' >"$work/userlist.txt"
 [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
 as_pg pgbouncer -d "$work/pgbouncer.ini"
+for i in $(seq 1 50); do [[ -s "$work/pgbouncer.pid" ]] && break; sleep 0.1; done
+pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 
 for t in "${targets[@]}"; do
   for i in $(seq 1 100); do
@@ -87,19 +93,27 @@ done
 
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 
-run() { # port seconds -> tps
+run() { # port seconds -> "tps transactions"
   "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$MODE" -c "$CLIENTS" -j "$JOBS" -T "$2" postgres 2>&1 \
-    | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+    | awk '/^number of transactions actually processed/ {n=$NF} /^tps = / {t=$3} END {print t, n}'
 }
+cpu_ticks() { # pid -> user+system clock ticks so far (0 when there is no middle process)
+  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+}
+hz=$(getconf CLK_TCK)
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A results
-for t in "${targets[@]}"; do run "${ports[$t]}" 5 >/dev/null; done   # warm-up (JIT, caches)
+declare -A results cpu
+for t in "${targets[@]}"; do run "${ports[$t]}" 10 >/dev/null; done   # warm-up (JIT, caches)
 for r in $(seq 1 "$ROUNDS"); do
   for t in "${targets[@]}"; do
-    tps=$(run "${ports[$t]}" "$DURATION")
+    c0=$(cpu_ticks "${pids[$t]:-}")
+    read -r tps txs < <(run "${ports[$t]}" "$DURATION")
+    c1=$(cpu_ticks "${pids[$t]:-}")
+    us=$(awk -v d=$((c1 - c0)) -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}')
     results[$t]+="$tps "
-    printf 'round %d %-12s %10.0f tps\n' "$r" "$t" "$tps"
+    cpu[$t]+="$us "
+    printf 'round %d %-12s %10.0f tps  %6s us CPU/tx in the middle process\n' "$r" "$t" "$tps" "$us"
   done
 done
 
@@ -108,7 +122,8 @@ for t in "${targets[@]}"; do med[$t]=$(tr ' ' '\n' <<<"${results[$t]}" | grep . 
 echo
 echo "pgbench -S -M $MODE -c $CLIENTS -j $JOBS -T $DURATION, scale $SCALE, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%F)"
 for t in "${targets[@]}"; do
-  printf '%-14s %10.0f tps   x%.2f of direct   x%.2f of PgBouncer\n' "$t" "${med[$t]}" \
+  printf '%-14s %10.0f tps   x%.2f of direct   x%.2f of PgBouncer   %6s us CPU/tx (median)\n' "$t" "${med[$t]}" \
     "$(awk -v a="${med[$t]}" -v b="${med[direct]}" 'BEGIN{print a/b}')" \
-    "$(awk -v a="${med[$t]}" -v b="${med[pgbouncer]}" 'BEGIN{print a/b}')"
+    "$(awk -v a="${med[$t]}" -v b="${med[pgbouncer]}" 'BEGIN{print a/b}')" \
+    "$(tr ' ' '\n' <<<"${cpu[$t]}" | grep . | median)"
 done
