@@ -6,7 +6,7 @@
 # disturbs far less than TPS.
 #
 # Usage: tests/bench/pgbench-compare.sh            (after ./mvnw -DskipTests package)
-# Knobs: DURATION=20 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared
+# Knobs: DURATION=20 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared WARMUP=30
 #        EVENT_LOOPS="1 2"  (proxy event-loop threads; each count is measured as its own target.
 #                            PgBouncer runs one thread, so 1 is the like-for-like setting)
 set -euo pipefail
@@ -17,6 +17,7 @@ CLIENTS=${CLIENTS:-8}
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
 MODE=${MODE:-prepared}
+WARMUP=${WARMUP:-30}
 EVENT_LOOPS=${EVENT_LOOPS:-1 2}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -104,7 +105,7 @@ hz=$(getconf CLK_TCK)
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A results cpu
-for t in "${targets[@]}"; do run "${ports[$t]}" 10 >/dev/null; done   # warm-up (JIT, caches)
+for t in "${targets[@]}"; do run "${ports[$t]}" "$WARMUP" >/dev/null; done   # warm-up: JIT, caches (a proxy is long-running)
 for r in $(seq 1 "$ROUNDS"); do
   for t in "${targets[@]}"; do
     c0=$(cpu_ticks "${pids[$t]:-}")
