@@ -50,6 +50,9 @@ public final class ClientSession implements SessionInfo {
     private String applicationName = "";
     private NetSocket server;
     private FrameDecoder serverDecoder;
+    /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
+    private FlowControl clientToServer;
+    private FlowControl serverToClient;
     private BackendKeyData clientKey;
     private boolean serverReportedFatal;
     private long loginTimer = -1;
@@ -226,6 +229,8 @@ public final class ClientSession implements SessionInfo {
     private void onServerConnected(NetSocket socket, StartupMessage message) {
         server = socket;
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
+        clientToServer = new FlowControl(client, server);
+        serverToClient = new FlowControl(server, client);
         ((NetSocketInternal) server).messageHandler(this::onServerMessage);
         server.closeHandler(v -> onServerClosed());
         server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
@@ -265,11 +270,8 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         toServer.writeTo(server, clientRead);
-        if (server.writeQueueFull()) {
-            // The server reads slower than the client writes (COPY IN): stop reading the client.
-            client.pause();
-            server.drainHandler(v -> client.resume());
-        }
+        // The server reads slower than the client writes (COPY IN): stop reading the client.
+        clientToServer.afterWrite();
     }
 
     private void onClientClosed() {
@@ -421,15 +423,10 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         toClient.writeTo(client, serverRead);
-        if (server != null && client.writeQueueFull()) {
+        if (serverToClient != null) {
             // A slow client: stop reading the server until the client has taken what we hold,
             // so a large result never piles up in the proxy.
-            server.pause();
-            client.drainHandler(v -> {
-                if (server != null) {
-                    server.resume();
-                }
-            });
+            serverToClient.afterWrite();
         }
     }
 

@@ -34,19 +34,28 @@ class BackpressureTest {
             s.getOutputStream().write(startup("trust_user"));
             skipUntilReady(in);
 
-            // About 1 GB of rows. Without backpressure the proxy would read it all from the
-            // server within seconds (the query would finish) and hold it in its buffers.
-            String sql = "SELECT repeat('x', 2000) FROM generate_series(1, 500000) AS backpressure_probe";
+            // About 200 MB of rows. Without backpressure the proxy reads it all from the server
+            // within a second or two and holds it, and the query finishes; with it, the server
+            // can send only what the buffers between it and the idle client hold (a few MB).
+            String sql = "SELECT repeat('x', 2000) FROM generate_series(1, 100000) AS backpressure_probe";
             byte[] q = (sql + "\0").getBytes(StandardCharsets.UTF_8);
             s.getOutputStream().write(ByteBuffer.allocate(5 + q.length).put((byte) 'Q').putInt(4 + q.length).put(q).array());
 
-            Thread.sleep(3000);
-            for (int sample = 0; sample < 20; sample++) {
-                assertThat(activityOf(pg, "%backpressure_probe%"))
-                        .as("sample %d: the server is still running the query and blocked writing to the proxy", sample)
-                        .isEqualTo("active/ClientWrite");
-                Thread.sleep(150);
+            Thread.sleep(2000);
+            int blockedOnClient = 0;
+            int samples = 40;
+            for (int sample = 0; sample < samples; sample++) {
+                String activity = activityOf(pg, "%backpressure_probe%");
+                assertThat(activity).as("sample %d: the query must still be running, held back by the client", sample)
+                        .startsWith("active/");
+                if (activity.equals("active/ClientWrite")) {
+                    blockedOnClient++;
+                }
+                Thread.sleep(100);
             }
+            // Linux grows socket buffers while data waits, which lets the server run for a
+            // moment now and then; most of the time it must be blocked writing.
+            assertThat(blockedOnClient).as("samples with the server blocked writing to the proxy").isGreaterThan(samples / 2);
             long received = 0;
             s.setSoTimeout(100);
             try {
@@ -58,6 +67,52 @@ class BackpressureTest {
                 // nothing more buffered
             }
             assertThat(received).as("the client can still read its result").isPositive();
+        }
+    }
+
+    @Test
+    void clientPushingCopyDataToABlockedServerIsHeldBack() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        try (Connection setup = TestPostgres.superuser(pg); Statement st = setup.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS backpressure_copy; CREATE TABLE backpressure_copy(v text); GRANT ALL ON backpressure_copy TO trust_user");
+        }
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg); Connection locker = TestPostgres.superuser(pg);
+             Socket s = new Socket("127.0.0.1", proxy.port())) {
+            // The server will not read the COPY data while this lock is held.
+            locker.setAutoCommit(false);
+            try (Statement st = locker.createStatement()) {
+                st.execute("LOCK TABLE backpressure_copy IN ACCESS EXCLUSIVE MODE");
+            }
+            s.setSendBufferSize(64 * 1024);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            s.getOutputStream().write(startup("trust_user"));
+            skipUntilReady(in);
+            byte[] q = "COPY backpressure_copy FROM STDIN\0".getBytes(StandardCharsets.UTF_8);
+            s.getOutputStream().write(ByteBuffer.allocate(5 + q.length).put((byte) 'Q').putInt(4 + q.length).put(q).array());
+
+            byte[] line = ("x".repeat(1023) + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] chunk = new byte[64 * 1024];
+            for (int i = 0; i < chunk.length; i += line.length) {
+                System.arraycopy(line, 0, chunk, i, line.length);
+            }
+            byte[] copyData = ByteBuffer.allocate(5 + chunk.length).put((byte) 'd').putInt(4 + chunk.length).put(chunk).array();
+            java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 4096; i++) { // up to 256 MB
+                        s.getOutputStream().write(copyData);
+                        sent.addAndGet(copyData.length);
+                    }
+                } catch (java.io.IOException e) {
+                    // the socket is closed when the test ends
+                }
+            }, "copy-writer");
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(4000);
+            long pushed = sent.get();
+            assertThat(pushed).as("bytes the client could push while the server does not read").isLessThan(48L << 20);
+            locker.rollback();
         }
     }
 

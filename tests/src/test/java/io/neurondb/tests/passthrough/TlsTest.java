@@ -34,11 +34,13 @@ class TlsTest {
 
     private LocalPostgres pg;
     private ProxyUnderTest proxy;
+    private java.nio.file.Path certDir;
 
     @BeforeAll
     void start() throws Exception {
         pg = TestPostgres.shared();
-        SelfSignedCertificate cert = SelfSignedCertificate.create(Files.createTempDirectory("neurondb-test-proxy-tls-"));
+        certDir = Files.createTempDirectory("neurondb-test-proxy-tls-");
+        SelfSignedCertificate cert = SelfSignedCertificate.create(certDir);
         proxy = ProxyUnderTest.start(pg.port(), "tls:\n  cert_file: " + cert.certFile() + "\n  key_file: " + cert.keyFile()
                 + "\nupstream_tls:\n  mode: require\n", List.of());
     }
@@ -46,6 +48,7 @@ class TlsTest {
     @AfterAll
     void stop() {
         proxy.close();
+        io.neurondb.tests.support.TempDirs.deleteTree(certDir);
     }
 
     @Test

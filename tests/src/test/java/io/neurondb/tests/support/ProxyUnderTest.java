@@ -22,10 +22,12 @@ public final class ProxyUnderTest implements AutoCloseable {
 
     private final NeuronDbProxy proxy;
     private final int port;
+    private final Path home;
 
-    private ProxyUnderTest(NeuronDbProxy proxy, int port) {
+    private ProxyUnderTest(NeuronDbProxy proxy, int port, Path home) {
         this.proxy = proxy;
         this.port = port;
+        this.home = home;
     }
 
     public static ProxyUnderTest start(LocalPostgres pg) {
@@ -52,7 +54,7 @@ public final class ProxyUnderTest implements AutoCloseable {
                     + (pluginsDir != null ? "plugins_dir: " + pluginsDir + "\n" : "")
                     + extraYaml;
             ProxyConfig config = new ConfigLoader(Map.of(), home).loadFromString(yaml);
-            return new ProxyUnderTest(NeuronDbProxy.start(config, observers), port);
+            return new ProxyUnderTest(NeuronDbProxy.start(config, observers), port, home);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -92,5 +94,6 @@ public final class ProxyUnderTest implements AutoCloseable {
     @Override
     public void close() {
         proxy.close();
+        TempDirs.deleteTree(home);
     }
 }

@@ -28,6 +28,7 @@ public final class TestPostgres {
     public static final String SUPERUSER_PASSWORD = "postgres";
 
     private static LocalPostgres shared;
+    private static Path serverCertDir;
 
     private TestPostgres() {
     }
@@ -37,7 +38,11 @@ public final class TestPostgres {
             shared = startPrivate("shared", serverTlsSettings());
             createRoles(shared);
             LocalPostgres started = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::destroy, "test-postgres-cleanup"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                started.destroy();
+                TempDirs.deleteTree(started.dataDir().getParent());
+                TempDirs.deleteTree(serverCertDir);
+            }, "test-postgres-cleanup"));
         }
         return shared;
     }
@@ -65,7 +70,8 @@ public final class TestPostgres {
     /** The shared server offers TLS, so the proxy's upstream TLS path is exercised. */
     private static String[] serverTlsSettings() {
         try {
-            SelfSignedCertificate cert = SelfSignedCertificate.create(Files.createTempDirectory("neurondb-test-server-tls-")).ownedByPostgres();
+            serverCertDir = Files.createTempDirectory("neurondb-test-server-tls-");
+            SelfSignedCertificate cert = SelfSignedCertificate.create(serverCertDir).ownedByPostgres();
             return new String[]{"ssl=on", "ssl_cert_file=" + cert.certFile(), "ssl_key_file=" + cert.keyFile()};
         } catch (IOException e) {
             throw new UncheckedIOException(e);
