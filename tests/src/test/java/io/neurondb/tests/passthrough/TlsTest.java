@@ -81,6 +81,32 @@ class TlsTest {
     }
 
     @Test
+    void verifyFullAcceptsTheRightCaAndRefusesAnother() throws Exception {
+        String verify = "upstream_tls:\n  mode: verify-full\n  ca_file: ";
+        try (ProxyUnderTest verified = ProxyUnderTest.start(pg.port(), verify + TestPostgres.sharedServerCertificate() + "\n", List.of());
+             Connection c = verified.connect("md5_user", "md5pass");
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).isTrue();
+        }
+        java.nio.file.Path otherDir = Files.createTempDirectory("neurondb-test-other-ca-");
+        try {
+            SelfSignedCertificate other = SelfSignedCertificate.create(otherDir);
+            try (ProxyUnderTest wrongCa = ProxyUnderTest.start(pg.port(), verify + other.certFile() + "\n", List.of())) {
+                assertThatThrownBy(() -> wrongCa.connect("md5_user", "md5pass"))
+                        .isInstanceOf(PSQLException.class)
+                        .satisfies(e -> {
+                            assertThat(((PSQLException) e).getSQLState()).isEqualTo("08001");
+                            assertThat(e.getMessage()).contains("TLS handshake with server failed");
+                        });
+            }
+        } finally {
+            io.neurondb.tests.support.TempDirs.deleteTree(otherDir);
+        }
+    }
+
+    @Test
     void psqlSeesAnEncryptedConnection() throws Exception {
         Map<String, String> env = Map.of("PGPASSWORD", "md5pass", "PGSSLMODE", "require", "PGCONNECT_TIMEOUT", "10");
         Tool.Result r = Tool.run(pg.binDir(), "psql", env, null, List.of("-X", "-h", "127.0.0.1", "-p",

@@ -47,6 +47,12 @@ public final class TestPostgres {
         return shared;
     }
 
+    /** The PEM certificate the shared server presents (self-signed: it is also its own CA). */
+    public static synchronized Path sharedServerCertificate() {
+        shared();
+        return serverCertDir.resolve("cert.pem");
+    }
+
     /** A cluster of the caller's own; the caller must {@link LocalPostgres#destroy()} it. */
     public static LocalPostgres startPrivate(String name, String... settings) {
         try {
