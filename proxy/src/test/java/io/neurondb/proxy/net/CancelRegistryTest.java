@@ -1,0 +1,52 @@
+package io.neurondb.proxy.net;
+
+import io.neurondb.proxy.config.HostAndPort;
+import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
+import io.neurondb.proxy.protocol.BackendKeyData;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CancelRegistryTest {
+
+    private static final HostAndPort SERVER = new HostAndPort("127.0.0.1", 5432);
+
+    @Test
+    void issuedKeysAreUniquePositiveAndMapToTheServersKey() {
+        CancelRegistry registry = new CancelRegistry();
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < 10_000; i++) {
+            BackendKeyData serverKey = new BackendKeyData(i, i * 31);
+            BackendKeyData issued = registry.register(new CancelTarget(SERVER, serverKey));
+            assertThat(issued.processId()).isPositive();
+            assertThat(seen.add(issued.asLong())).isTrue();
+            assertThat(registry.lookup(issued.processId(), issued.secretKey()))
+                    .contains(new CancelTarget(SERVER, serverKey));
+        }
+        assertThat(registry.size()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aGuessedOrRetiredKeyFindsNothing() {
+        CancelRegistry registry = new CancelRegistry();
+        BackendKeyData issued = registry.register(new CancelTarget(SERVER, new BackendKeyData(7, 8)));
+        // The server's own key is never valid at the proxy: clients only ever saw the issued one.
+        assertThat(registry.lookup(7, 8)).isEmpty();
+        assertThat(registry.lookup(issued.processId(), issued.secretKey() + 1)).isEmpty();
+        registry.unregister(issued);
+        assertThat(registry.lookup(issued.processId(), issued.secretKey())).isEmpty();
+        assertThat(registry.size()).isZero();
+    }
+
+    @Test
+    void retargetMovesAKeyToAnotherServerConnection() {
+        CancelRegistry registry = new CancelRegistry();
+        BackendKeyData issued = registry.register(new CancelTarget(SERVER, new BackendKeyData(1, 1)));
+        CancelTarget moved = new CancelTarget(new HostAndPort("127.0.0.1", 5433), new BackendKeyData(2, 2));
+        registry.retarget(issued, moved);
+        assertThat(registry.lookup(issued.processId(), issued.secretKey())).contains(moved);
+    }
+}
