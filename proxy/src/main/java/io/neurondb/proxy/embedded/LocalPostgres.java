@@ -237,8 +237,9 @@ public final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
+    /** Deletes a directory and everything in it, best effort: what cannot go is logged and left. */
+    public static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
             return;
         }
         try (Stream<Path> walk = Files.walk(dir)) {

@@ -120,11 +120,15 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void onClientBytes(Buffer chunk) {
-        if (state == SessionState.CLOSED) {
-            return;
+        if (state != SessionState.CLOSED) {
+            decodeClient(() -> clientDecoder.feed(chunk, this::onClientFrame));
         }
+    }
+
+    /** Runs the client decoder (new bytes, or a resume) and forwards what it produced. */
+    private void decodeClient(Runnable decoding) {
         try {
-            clientDecoder.feed(chunk, this::onClientFrame);
+            decoding.run();
         } catch (ProtocolException e) {
             failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
             return;
@@ -241,13 +245,7 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void resumeClientDecoder() {
-        try {
-            clientDecoder.resume(this::onClientFrame);
-        } catch (ProtocolException e) {
-            failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
-            return;
-        }
-        flushToServer();
+        decodeClient(() -> clientDecoder.resume(this::onClientFrame));
     }
 
     private void onClientWork(Frame frame) {

@@ -2,18 +2,18 @@ package io.neurondb.tests.passthrough;
 
 import io.neurondb.proxy.embedded.LocalPostgres;
 import io.neurondb.tests.support.ProxyUnderTest;
+import io.neurondb.tests.support.RawPg;
 import io.neurondb.tests.support.TestPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,15 +31,14 @@ class BackpressureTest {
         try (ProxyUnderTest proxy = ProxyUnderTest.start(pg); Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setReceiveBufferSize(64 * 1024);
             DataInputStream in = new DataInputStream(s.getInputStream());
-            s.getOutputStream().write(startup("trust_user"));
-            skipUntilReady(in);
+            s.getOutputStream().write(RawPg.startupPacket(Map.of("user", "trust_user", "database", "postgres")));
+            assertThat(RawPg.readTypesUntilReady(in)).endsWith('Z');
 
             // About 200 MB of rows. Without backpressure the proxy reads it all from the server
             // within a second or two and holds it, and the query finishes; with it, the server
             // can send only what the buffers between it and the idle client hold (a few MB).
             String sql = "SELECT repeat('x', 2000) FROM generate_series(1, 100000) AS backpressure_probe";
-            byte[] q = (sql + "\0").getBytes(StandardCharsets.UTF_8);
-            s.getOutputStream().write(ByteBuffer.allocate(5 + q.length).put((byte) 'Q').putInt(4 + q.length).put(q).array());
+            s.getOutputStream().write(RawPg.query(sql));
 
             Thread.sleep(2000);
             int blockedOnClient = 0;
@@ -85,17 +84,16 @@ class BackpressureTest {
             }
             s.setSendBufferSize(64 * 1024);
             DataInputStream in = new DataInputStream(s.getInputStream());
-            s.getOutputStream().write(startup("trust_user"));
-            skipUntilReady(in);
-            byte[] q = "COPY backpressure_copy FROM STDIN\0".getBytes(StandardCharsets.UTF_8);
-            s.getOutputStream().write(ByteBuffer.allocate(5 + q.length).put((byte) 'Q').putInt(4 + q.length).put(q).array());
+            s.getOutputStream().write(RawPg.startupPacket(Map.of("user", "trust_user", "database", "postgres")));
+            assertThat(RawPg.readTypesUntilReady(in)).endsWith('Z');
+            s.getOutputStream().write(RawPg.query("COPY backpressure_copy FROM STDIN"));
 
             byte[] line = ("x".repeat(1023) + "\n").getBytes(StandardCharsets.UTF_8);
             byte[] chunk = new byte[64 * 1024];
             for (int i = 0; i < chunk.length; i += line.length) {
                 System.arraycopy(line, 0, chunk, i, line.length);
             }
-            byte[] copyData = ByteBuffer.allocate(5 + chunk.length).put((byte) 'd').putInt(4 + chunk.length).put(chunk).array();
+            byte[] copyData = RawPg.message('d', chunk);
             java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
             Thread writer = new Thread(() -> {
                 try {
@@ -121,23 +119,6 @@ class BackpressureTest {
              ResultSet rs = st.executeQuery("SELECT state || '/' || coalesce(wait_event, '') FROM pg_stat_activity WHERE query LIKE '"
                      + queryPattern + "' AND pid <> pg_backend_pid()")) {
             return rs.next() ? rs.getString(1) : "gone";
-        }
-    }
-
-    private static byte[] startup(String user) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        body.writeBytes(("user\0" + user + "\0database\0postgres\0\0").getBytes(StandardCharsets.UTF_8));
-        byte[] b = body.toByteArray();
-        return ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putInt(3 << 16).put(b).array();
-    }
-
-    private static void skipUntilReady(DataInputStream in) throws Exception {
-        while (true) {
-            int type = in.readUnsignedByte();
-            in.skipNBytes(in.readInt() - 4);
-            if (type == 'Z') {
-                return;
-            }
         }
     }
 }

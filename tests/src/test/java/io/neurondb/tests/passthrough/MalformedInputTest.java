@@ -2,6 +2,7 @@ package io.neurondb.tests.passthrough;
 
 import io.neurondb.proxy.embedded.LocalPostgres;
 import io.neurondb.tests.support.ProxyUnderTest;
+import io.neurondb.tests.support.RawPg;
 import io.neurondb.tests.support.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,20 +11,15 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.postgresql.util.PSQLException;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -68,14 +64,14 @@ class MalformedInputTest {
 
     @Test
     void unsupportedProtocolVersion() throws Exception {
-        Map<Character, String> err = exchange(startupPacket(4 << 16, Map.of("user", "x")));
+        Map<Character, String> err = exchange(RawPg.startupPacket(4 << 16, Map.of("user", "x")));
         assertThat(err.get('C')).isEqualTo("0A000");
         assertThat(err.get('M')).contains("unsupported frontend protocol 4.0");
     }
 
     @Test
     void startupWithoutUser() throws Exception {
-        Map<Character, String> err = exchange(startupPacket(Map.of("database", "postgres")));
+        Map<Character, String> err = exchange(RawPg.startupPacket(Map.of("database", "postgres")));
         assertThat(err.get('C')).isEqualTo("28000");
         assertThat(err.get('M')).isEqualTo("no PostgreSQL user name specified in startup packet");
     }
@@ -85,7 +81,7 @@ class MalformedInputTest {
         int before = serverConnections();
         try (Socket s = loggedIn()) {
             s.getOutputStream().write(new byte[]{'!', 0, 0, 0, 4});
-            Map<Character, String> err = readUntilError(s.getInputStream());
+            Map<Character, String> err = RawPg.readUntilError(s.getInputStream());
             assertThat(err.get('C')).isEqualTo("08P01");
             assertThat(err.get('M')).contains("invalid frontend message type '!'");
             assertClosed(s);
@@ -98,7 +94,7 @@ class MalformedInputTest {
     void lengthBelowFour() throws Exception {
         try (Socket s = loggedIn()) {
             s.getOutputStream().write(new byte[]{'Q', 0, 0, 0, 2});
-            Map<Character, String> err = readUntilError(s.getInputStream());
+            Map<Character, String> err = RawPg.readUntilError(s.getInputStream());
             assertThat(err.get('C')).isEqualTo("08P01");
             assertThat(err.get('M')).contains("invalid message length 2");
             assertClosed(s);
@@ -111,7 +107,7 @@ class MalformedInputTest {
         try (Socket s = loggedIn()) {
             // Announce a 100 MB query but send only the header: the proxy must not wait for it.
             s.getOutputStream().write(ByteBuffer.allocate(5).put((byte) 'Q').putInt(100 << 20).array());
-            Map<Character, String> err = readUntilError(s.getInputStream());
+            Map<Character, String> err = RawPg.readUntilError(s.getInputStream());
             assertThat(err.get('C')).isEqualTo("54000");
             assertThat(err.get('M')).contains("over the limit of 65536");
             assertClosed(s);
@@ -160,7 +156,7 @@ class MalformedInputTest {
             long t0 = System.nanoTime();
             // Half a startup packet, then silence.
             s.getOutputStream().write(new byte[]{0, 0, 0, 40, 0, 3});
-            Map<Character, String> err = readUntilError(s.getInputStream());
+            Map<Character, String> err = RawPg.readUntilError(s.getInputStream());
             assertThat(err.get('M')).contains("client_login_timeout");
             assertClosed(s);
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(900L, 5000L);
@@ -189,8 +185,8 @@ class MalformedInputTest {
                 s.getOutputStream().write(ByteBuffer.allocate(8).putInt(8).putInt(code).array());
                 assertThat(s.getInputStream().read()).isEqualTo('N');
                 // The connection goes on unencrypted: a normal startup still works.
-                s.getOutputStream().write(startupPacket(Map.of("user", "trust_user", "database", "postgres")));
-                assertThat(readMessageTypesUntilReady(s.getInputStream())).contains('R', 'K', 'Z');
+                s.getOutputStream().write(RawPg.startupPacket(Map.of("user", "trust_user", "database", "postgres")));
+                assertThat(RawPg.readTypesUntilReady(s.getInputStream())).contains('R', 'K', 'Z');
             }
         }
     }
@@ -206,68 +202,17 @@ class MalformedInputTest {
     /** A raw connection logged in as trust_user (no password exchange needed). */
     private Socket loggedIn() throws IOException {
         Socket s = raw();
-        s.getOutputStream().write(startupPacket(Map.of("user", "trust_user", "database", "postgres")));
-        assertThat(readMessageTypesUntilReady(s.getInputStream())).contains('Z');
+        s.getOutputStream().write(RawPg.startupPacket(Map.of("user", "trust_user", "database", "postgres")));
+        assertThat(RawPg.readTypesUntilReady(s.getInputStream())).contains('Z');
         return s;
     }
 
     private Map<Character, String> exchange(byte[] bytes) throws IOException {
         try (Socket s = raw()) {
             s.getOutputStream().write(bytes);
-            Map<Character, String> err = readUntilError(s.getInputStream());
+            Map<Character, String> err = RawPg.readUntilError(s.getInputStream());
             assertClosed(s);
             return err;
-        }
-    }
-
-    private static byte[] startupPacket(Map<String, String> params) {
-        return startupPacket(3 << 16, params);
-    }
-
-    private static byte[] startupPacket(int version, Map<String, String> params) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        params.forEach((k, v) -> {
-            body.writeBytes((k + "\0" + v + "\0").getBytes(StandardCharsets.UTF_8));
-        });
-        body.write(0);
-        byte[] b = body.toByteArray();
-        return ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putInt(version).put(b).array();
-    }
-
-    private static List<Character> readMessageTypesUntilReady(InputStream in) throws IOException {
-        DataInputStream d = new DataInputStream(in);
-        List<Character> types = new java.util.ArrayList<>();
-        while (true) {
-            char type = (char) d.readUnsignedByte();
-            int len = d.readInt();
-            d.skipNBytes(len - 4);
-            types.add(type);
-            if (type == 'Z' || type == 'E') {
-                return types;
-            }
-        }
-    }
-
-    private static Map<Character, String> readUntilError(InputStream in) throws IOException {
-        DataInputStream d = new DataInputStream(in);
-        while (true) {
-            char type = (char) d.readUnsignedByte();
-            int len = d.readInt();
-            byte[] body = d.readNBytes(len - 4);
-            if (type == 'E') {
-                Map<Character, String> fields = new HashMap<>();
-                int i = 0;
-                while (body[i] != 0) {
-                    char code = (char) body[i++];
-                    int start = i;
-                    while (body[i] != 0) {
-                        i++;
-                    }
-                    fields.put(code, new String(body, start, i - start, StandardCharsets.UTF_8));
-                    i++;
-                }
-                return fields;
-            }
         }
     }
 

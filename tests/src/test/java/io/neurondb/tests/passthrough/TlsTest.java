@@ -48,7 +48,7 @@ class TlsTest {
     @AfterAll
     void stop() {
         proxy.close();
-        io.neurondb.tests.support.TempDirs.deleteTree(certDir);
+        LocalPostgres.deleteTree(certDir);
     }
 
     @Test
@@ -102,7 +102,7 @@ class TlsTest {
                         });
             }
         } finally {
-            io.neurondb.tests.support.TempDirs.deleteTree(otherDir);
+            LocalPostgres.deleteTree(otherDir);
         }
     }
 

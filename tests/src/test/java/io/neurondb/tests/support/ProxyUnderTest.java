@@ -94,6 +94,6 @@ public final class ProxyUnderTest implements AutoCloseable {
     @Override
     public void close() {
         proxy.close();
-        TempDirs.deleteTree(home);
+        LocalPostgres.deleteTree(home);
     }
 }

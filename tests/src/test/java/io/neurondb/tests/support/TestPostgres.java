@@ -40,8 +40,8 @@ public final class TestPostgres {
             LocalPostgres started = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 started.destroy();
-                TempDirs.deleteTree(started.dataDir().getParent());
-                TempDirs.deleteTree(serverCertDir);
+                LocalPostgres.deleteTree(started.dataDir().getParent());
+                LocalPostgres.deleteTree(serverCertDir);
             }, "test-postgres-cleanup"));
         }
         return shared;
