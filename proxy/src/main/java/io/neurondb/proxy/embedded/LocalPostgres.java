@@ -9,6 +9,11 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -90,7 +95,7 @@ public final class LocalPostgres implements AutoCloseable {
                 opts.add("-c");
                 opts.add(s);
             }
-            run(List.of(bin("pg_ctl"), "start", "-w", "-t", "60", "-D", dataDir.toString(),
+            runServerTool(List.of(bin("pg_ctl"), "start", "-w", "-t", "60", "-D", dataDir.toString(),
                     "-l", dataDir.resolve("server.log").toString(), "-o", String.join(" ", opts)));
             running = true;
             log.info("event=local_postgres_started port={} data_dir={} bin_dir={}", port, dataDir, binDir);
@@ -110,7 +115,7 @@ public final class LocalPostgres implements AutoCloseable {
             return;
         }
         try {
-            run(List.of(bin("pg_ctl"), "stop", "-w", "-t", "60", "-m", mode, "-D", dataDir.toString()));
+            runServerTool(List.of(bin("pg_ctl"), "stop", "-w", "-t", "60", "-m", mode, "-D", dataDir.toString()));
         } catch (IOException e) {
             log.warn("event=local_postgres_stop_failed data_dir={} error=\"{}\"", dataDir, e.getMessage());
         }
@@ -135,7 +140,7 @@ public final class LocalPostgres implements AutoCloseable {
             Files.writeString(pwFile, superuserPassword + "\n");
             handToServerUser(dataDir);
             handToServerUser(pwFile);
-            run(List.of(bin("initdb"), "-D", dataDir.toString(), "-U", SUPERUSER, "--pwfile=" + pwFile,
+            runServerTool(List.of(bin("initdb"), "-D", dataDir.toString(), "-U", SUPERUSER, "--pwfile=" + pwFile,
                     "-E", "UTF8", "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"));
         } finally {
             Files.deleteIfExists(pwFile);
@@ -163,17 +168,28 @@ public final class LocalPostgres implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
+    /** As root, the server runs as the postgres OS user, so it must own what it reads. */
     private static void handToServerUser(Path p) throws IOException {
-        if (isRoot()) {
-            run(List.of("chown", "-R", OS_USER + ":" + OS_USER, p.toString()));
-            run(List.of("chmod", "700", p.toString()));
+        if (!isRoot()) {
+            return;
         }
+        UserPrincipalLookupService users = p.getFileSystem().getUserPrincipalLookupService();
+        UserPrincipal owner = users.lookupPrincipalByName(OS_USER);
+        GroupPrincipal group = users.lookupPrincipalByGroupName(OS_USER);
+        try (Stream<Path> walk = Files.walk(p)) {
+            for (Path f : walk.toList()) {
+                PosixFileAttributeView view = Files.getFileAttributeView(f, PosixFileAttributeView.class);
+                view.setOwner(owner);
+                view.setGroup(group);
+            }
+        }
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwx------" : "rw-------"));
     }
 
-    private static void run(List<String> command) throws IOException {
+    /** Runs a server program (initdb, pg_ctl): as the postgres OS user when we are root. */
+    private static void runServerTool(List<String> command) throws IOException {
         List<String> full = new ArrayList<>();
-        boolean serverCommand = !command.get(0).equals("chown") && !command.get(0).equals("chmod");
-        if (isRoot() && serverCommand) {
+        if (isRoot()) {
             full.addAll(List.of("runuser", "-u", OS_USER, "--"));
         }
         full.addAll(command);
