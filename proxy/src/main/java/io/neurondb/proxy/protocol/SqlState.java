@@ -15,4 +15,11 @@ public final class SqlState {
     public static final String TOO_MANY_CONNECTIONS = "53300";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String INTERNAL_ERROR = "XX000";
+    public static final String DATA_EXCEPTION = "22000";
+    public static final String INVALID_PARAMETER_VALUE = "22023";
+    public static final String IN_FAILED_SQL_TRANSACTION = "25P02";
+    public static final String UNDEFINED_OBJECT = "42704";
+    public static final String DUPLICATE_PREPARED_STATEMENT = "42P05";
+    public static final String UNDEFINED_PREPARED_STATEMENT = "26000";
+    public static final String INVALID_CURSOR_NAME = "34000";
 }

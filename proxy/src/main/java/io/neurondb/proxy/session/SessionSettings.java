@@ -1,0 +1,140 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.proxy.protocol.SqlState;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The settings the proxy owns ({@code hnsw.*}, {@code ivfflat.*}, {@code neurondb.*}) for one
+ * session, with PostgreSQL's transaction rules: {@code SET LOCAL} lasts until the transaction
+ * ends; a plain {@code SET} inside a transaction becomes the session's value only if the
+ * transaction commits. (Savepoint rollbacks are not tracked.)
+ */
+final class SessionSettings {
+
+    /** What a setting accepts; values are kept as PostgreSQL shows them. */
+    private record Definition(String defaultValue, int min, int max, String[] choices) {
+        boolean integer() {
+            return choices == null;
+        }
+    }
+
+    private static final Map<String, Definition> DEFINITIONS = Map.of(
+            "hnsw.ef_search", new Definition("40", 1, 1000, null),
+            "hnsw.iterative_scan", new Definition("off", 0, 0, new String[]{"off", "relaxed_order", "strict_order"}),
+            "hnsw.max_scan_tuples", new Definition("20000", 1, Integer.MAX_VALUE, null),
+            "ivfflat.probes", new Definition("1", 1, 32768, null),
+            "ivfflat.iterative_scan", new Definition("off", 0, 0, new String[]{"off", "relaxed_order"}),
+            "ivfflat.max_probes", new Definition("32768", 1, 32768, null),
+            "neurondb.log_level", new Definition("info", 0, 0, new String[]{"debug", "info", "warning", "error"}));
+
+    /** A refused SET: the SQLSTATE and message PostgreSQL would give. */
+    record Refusal(String sqlState, String message, String hint) {
+        Refusal(String sqlState, String message) {
+            this(sqlState, message, null);
+        }
+    }
+
+    private final Map<String, String> committed = new HashMap<>();
+    private final Map<String, String> pending = new HashMap<>();
+    private final Map<String, String> local = new HashMap<>();
+    /** RESET ALL seen in the current transaction. */
+    private boolean pendingResetAll;
+
+    static boolean owns(String name) {
+        return DEFINITIONS.containsKey(name);
+    }
+
+    /** Null when {@code value} is acceptable for {@code name} (null value = DEFAULT). */
+    static Refusal check(String name, String value) {
+        Definition d = DEFINITIONS.get(name);
+        if (d == null) {
+            return new Refusal(SqlState.UNDEFINED_OBJECT, "unrecognized configuration parameter \"" + name + "\"");
+        }
+        if (value == null) {
+            return null;
+        }
+        if (d.integer()) {
+            long v;
+            try {
+                v = Long.parseLong(value.strip());
+            } catch (NumberFormatException e) {
+                return new Refusal(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
+            }
+            if (v < d.min() || v > d.max()) {
+                return new Refusal(SqlState.INVALID_PARAMETER_VALUE, v + " is outside the valid range for parameter \"" + name
+                        + "\" (" + d.min() + " .. " + d.max() + ")");
+            }
+            return null;
+        }
+        String lower = value.strip().toLowerCase(Locale.ROOT);
+        for (String c : d.choices()) {
+            if (c.equals(lower) || (c.equals("warning") && lower.equals("warn"))) {
+                return null;
+            }
+        }
+        return new Refusal(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name + "\": \"" + value + "\"",
+                "Available values: " + String.join(", ", d.choices()) + ".");
+    }
+
+    private static String canonical(String name, String value) {
+        Definition d = DEFINITIONS.get(name);
+        if (d.integer()) {
+            return Long.toString(Long.parseLong(value.strip()));
+        }
+        String lower = value.strip().toLowerCase(Locale.ROOT);
+        return lower.equals("warn") ? "warning" : lower;
+    }
+
+    /** The server accepted {@code SET name = value} (null = DEFAULT/RESET); {@code name} null = RESET ALL. */
+    void applied(String name, String value, boolean isLocal) {
+        if (name == null) {
+            pending.clear();
+            local.clear();
+            pendingResetAll = true;
+            return;
+        }
+        String v = value == null ? DEFINITIONS.get(name).defaultValue() : canonical(name, value);
+        if (isLocal) {
+            local.put(name, v);
+        } else {
+            pending.put(name, v);
+            local.remove(name);
+        }
+    }
+
+    /** The transaction rolled back (ROLLBACK, or an error outside a transaction block). */
+    void rolledBack() {
+        pending.clear();
+        local.clear();
+        pendingResetAll = false;
+    }
+
+    /** ReadyForQuery said idle: whatever is pending now belongs to the session. */
+    void transactionEnded() {
+        if (pendingResetAll) {
+            committed.clear();
+            pendingResetAll = false;
+        }
+        committed.putAll(pending);
+        pending.clear();
+        local.clear();
+    }
+
+    String value(String name) {
+        String v = local.get(name);
+        if (v == null) {
+            v = pending.get(name);
+        }
+        if (v == null && !pendingResetAll) {
+            v = committed.get(name);
+        }
+        return v != null ? v : DEFINITIONS.get(name).defaultValue();
+    }
+
+    int intValue(String name) {
+        return Integer.parseInt(value(name));
+    }
+}
