@@ -1,0 +1,631 @@
+package io.neurondb.proxy.vectors;
+
+import io.neurondb.engine.VectorIndex;
+import io.neurondb.engine.compute.ComputeBackend;
+import io.neurondb.proxy.route.IndexDefinition;
+import io.neurondb.proxy.route.ProxyCommand;
+import io.neurondb.proxy.route.TableName;
+import io.neurondb.proxy.route.VectorCatalog;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+
+/**
+ * The engine side of one database behind the proxy: its vector catalog snapshot and the
+ * engine indexes built from its tables. Thread-safe: sessions on any event loop call it.
+ *
+ * <p>Index life: {@code building} (first build) → {@code ready} (served); a write through the
+ * proxy makes it {@code stale} (not served) until a debounced background rebuild catches up;
+ * {@code REINDEX} builds a replacement while the old one keeps serving; a failed build leaves
+ * it {@code failed} (not served) with the message. PostgreSQL stays the source of truth: an
+ * index that is not served only means the query runs, exactly, in PostgreSQL.
+ */
+public final class VectorDatabase {
+
+    private static final Logger log = LoggerFactory.getLogger(VectorDatabase.class);
+
+    /** PostgreSQL's NAMEDATALEN - 1: the longest identifier in bytes. */
+    private static final int MAX_IDENTIFIER_BYTES = 63;
+
+    private final String database;
+    private final Vertx vertx;
+    private final Pool pool;
+    private final ComputeBackend compute;
+    private final WorkerExecutor builds;
+    private final int buildThreads;
+    private final long debounceMillis;
+
+    private volatile VectorCatalog catalog;
+    private final AtomicLong versions = new AtomicLong();
+    /** Orders local changes (register, drop, entry creation) against catalog reads. */
+    private final AtomicLong changes = new AtomicLong();
+    private final Map<String, Long> droppedAt = new ConcurrentHashMap<>();
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    /** Names of indexes being prepared or prepared but not yet registered. */
+    private final Set<String> reserved = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    VectorDatabase(String database, Vertx vertx, Pool pool, ComputeBackend compute, WorkerExecutor builds,
+                   int buildThreads, long debounceMillis) {
+        this.database = database;
+        this.vertx = vertx;
+        this.pool = pool;
+        this.compute = compute;
+        this.builds = builds;
+        this.buildThreads = buildThreads;
+        this.debounceMillis = debounceMillis;
+        this.catalog = VectorCatalog.EMPTY;
+    }
+
+    public String database() {
+        return database;
+    }
+
+    /** The current catalog snapshot. */
+    public VectorCatalog catalog() {
+        return catalog;
+    }
+
+    // ------------------------------------------------------------------ catalog
+
+    /**
+     * Re-reads the catalog (next version) and reconciles the engine with it: indexes listed
+     * but not held start building, held ones no longer listed are dropped. Local changes made
+     * while the read ran win over it.
+     */
+    public Future<VectorCatalog> refreshCatalog() {
+        long start = changes.get();
+        long version = versions.incrementAndGet();
+        return CatalogReader.read(pool, version).map(read -> install(read, start));
+    }
+
+    private synchronized VectorCatalog install(VectorCatalog read, long start) {
+        if (closed) {
+            return read;
+        }
+        Map<String, IndexDefinition> listed = new LinkedHashMap<>();
+        for (IndexDefinition d : read.indexes()) {
+            Long dropped = droppedAt.get(d.qualifiedName());
+            if (dropped == null || dropped <= start) {
+                listed.put(d.qualifiedName(), d);
+            }
+        }
+        // Entries created after the read started (registered indexes) are kept and listed.
+        for (Entry e : entries.values()) {
+            if (e.born > start) {
+                listed.put(e.def.qualifiedName(), e.def);
+            }
+        }
+        for (Entry e : List.copyOf(entries.values())) {
+            IndexDefinition now = listed.get(e.def.qualifiedName());
+            if (e.born <= start && (now == null || !now.equals(e.def))) {
+                dropEntry(e);
+                log.info("event=index_dropped db={} index={} reason=\"not in catalog\"", database, e.def.qualifiedName());
+            }
+        }
+        for (IndexDefinition d : listed.values()) {
+            if (!entries.containsKey(d.qualifiedName())) {
+                Entry e = new Entry(d, changes.incrementAndGet());
+                entries.put(d.qualifiedName(), e);
+                requestBuild(e, null);
+            }
+        }
+        droppedAt.values().removeIf(at -> at <= start);
+        long v = Math.max(read.version(), catalog.version() + 1);
+        versions.accumulateAndGet(v, Math::max);
+        VectorCatalog installed = new VectorCatalog(v, read.tables(), List.copyOf(listed.values()));
+        catalog = installed;
+        return installed;
+    }
+
+    private synchronized void updateIndexes(UnaryOperator<List<IndexDefinition>> change) {
+        VectorCatalog c = catalog;
+        catalog = new VectorCatalog(versions.incrementAndGet(), c.tables(), change.apply(new ArrayList<>(c.indexes())));
+    }
+
+    // ------------------------------------------------------------------ CREATE INDEX
+
+    /**
+     * Validates {@code CREATE INDEX} against the database and builds the index without
+     * registering it. Fails with a {@link VectorSqlException} worded as PostgreSQL / pgvector
+     * would. Names unqualified tables through the search path of the proxy's own connection.
+     */
+    public Future<PreparedIndex> prepareIndex(ProxyCommand.CreateVectorIndex cmd) {
+        String written = cmd.table().toString();
+        return pool.preparedQuery("""
+                        SELECT c.oid::int8 AS table_oid, n.nspname::text AS schema_name, c.relname::text AS table_name,
+                               c.relkind::text AS relkind,
+                               (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                                 WHERE a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped) AS column_type,
+                               (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                 WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnkeyatts = 1) AS key_column,
+                               (SELECT a.atttypid::int8 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                 WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnkeyatts = 1) AS key_type,
+                               to_regclass('neurondb.vector_columns') IS NOT NULL AS has_catalog
+                          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.oid = to_regclass($1)""")
+                .execute(Tuple.of(cmd.table().toSql(), cmd.column()))
+                .compose(rows -> {
+                    if (rows.size() == 0) {
+                        throw new VectorSqlException(VectorSqlException.UNDEFINED_TABLE, "relation \"" + written + "\" does not exist");
+                    }
+                    Row t = rows.iterator().next();
+                    String relkind = t.getString("relkind");
+                    if (!"r".equals(relkind) && !"m".equals(relkind) && !"p".equals(relkind)) {
+                        throw new VectorSqlException(VectorSqlException.WRONG_OBJECT_TYPE, "cannot create index on relation \"" + written + "\"");
+                    }
+                    String columnType = t.getString("column_type");
+                    if (columnType == null) {
+                        throw new VectorSqlException(VectorSqlException.UNDEFINED_COLUMN, "column \"" + cmd.column() + "\" does not exist");
+                    }
+                    var op = IndexBuilds.operator(cmd.method(), cmd.opclass());
+                    long oid = t.getLong("table_oid");
+                    Future<Optional<Integer[]>> vectorColumn = t.getBoolean("has_catalog")
+                            ? pool.preparedQuery("SELECT dims FROM neurondb.vector_columns WHERE table_name::oid = $1::int8::oid AND column_name = $2")
+                                    .execute(Tuple.of(oid, cmd.column()))
+                                    .map(r -> r.size() == 0 ? Optional.<Integer[]>empty() : Optional.of(new Integer[]{r.iterator().next().getInteger("dims")}))
+                            : Future.succeededFuture(Optional.empty());
+                    return vectorColumn.compose(vc -> {
+                        if (vc.isEmpty()) {
+                            throw new VectorSqlException(VectorSqlException.DATATYPE_MISMATCH,
+                                    "operator class \"" + op.opclass() + "\" does not accept data type " + columnType);
+                        }
+                        Integer dims = vc.get()[0];
+                        var options = IndexBuilds.parseOptions(cmd.method(), cmd.options());
+                        String schema = t.getString("schema_name");
+                        String table = t.getString("table_name");
+                        return chooseName(cmd, schema, table).compose(name -> {
+                            if (name.equals(ALREADY_EXISTS_MARK)) {
+                                return Future.succeededFuture(new PreparedIndex(new IndexDefinition(schema, cmd.name(), new TableName(schema, table),
+                                        cmd.column(), t.getString("key_column"), cmd.method(), op, options), null, 0, 0, 0, true));
+                            }
+                            IndexDefinition def = new IndexDefinition(schema, name, new TableName(schema, table), cmd.column(),
+                                    t.getString("key_column"), cmd.method(), op, options);
+                            String keyColumn = t.getString("key_column");
+                            Long keyType = t.getLong("key_type");
+                            if (keyColumn == null || keyType == null || (keyType != 20 && keyType != 23 && keyType != 21)) {
+                                release(def);
+                                throw new VectorSqlException(VectorSqlException.FEATURE_NOT_SUPPORTED,
+                                        "NeuronDB indexes need a single-column integer primary key on table \"" + table + "\"",
+                                        "The primary key value is the row id the index returns.",
+                                        "Add a smallint, integer or bigint primary key to the table.", null);
+                            }
+                            return buildFromTable(def, dims)
+                                    .map(b -> new PreparedIndex(def, b.index, b.keyTypeOid, b.rows, b.seconds, false))
+                                    .onFailure(x -> release(def));
+                        });
+                    });
+                })
+                .recover(t -> Future.failedFuture(VectorSqlException.from(t)));
+    }
+
+    private static final String ALREADY_EXISTS_MARK = "\u0000exists";
+
+    /**
+     * The index name: the given one if free (reserved until register/discard), else 42P07 or,
+     * with IF NOT EXISTS, the mark for "skip"; when none was given, PostgreSQL's
+     * {@code <table>_<column>_idx}, numbered until free.
+     */
+    private Future<String> chooseName(ProxyCommand.CreateVectorIndex cmd, String schema, String table) {
+        List<String> candidates = new ArrayList<>();
+        if (cmd.name() != null) {
+            candidates.add(cmd.name());
+        } else {
+            for (int i = 0; i < 1000; i++) {
+                candidates.add(makeObjectName(table, cmd.column(), i == 0 ? "idx" : "idx" + i));
+            }
+        }
+        return pool.preparedQuery("""
+                        SELECT c.relname::text AS relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = $1 AND c.relname::text = ANY($2)""")
+                .execute(Tuple.of(schema, candidates.toArray(new String[0])))
+                .map(rows -> {
+                    Set<String> taken = new HashSet<>();
+                    for (Row r : rows) {
+                        taken.add(r.getString(0));
+                    }
+                    for (String c : candidates) {
+                        String qualified = schema + "." + c;
+                        boolean free = !taken.contains(c) && !entries.containsKey(qualified)
+                                && catalog.indexes().stream().noneMatch(d -> d.qualifiedName().equals(qualified));
+                        if (free && reserved.add(qualified)) {
+                            return c;
+                        }
+                        if (cmd.name() != null) {
+                            if (cmd.ifNotExists()) {
+                                return ALREADY_EXISTS_MARK;
+                            }
+                            throw new VectorSqlException(VectorSqlException.DUPLICATE_TABLE, "relation \"" + c + "\" already exists");
+                        }
+                    }
+                    throw new VectorSqlException(VectorSqlException.DUPLICATE_TABLE,
+                            "could not choose a free index name for table \"" + table + "\"");
+                });
+    }
+
+    /** PostgreSQL's makeObjectName: {@code name1_name2_label}, the names clipped to fit 63 bytes. */
+    static String makeObjectName(String name1, String name2, String label) {
+        byte[] b1 = name1.getBytes(StandardCharsets.UTF_8);
+        byte[] b2 = name2 == null ? new byte[0] : name2.getBytes(StandardCharsets.UTF_8);
+        int overhead = (label == null ? 0 : label.getBytes(StandardCharsets.UTF_8).length + 1) + (name2 == null ? 0 : 1);
+        int avail = MAX_IDENTIFIER_BYTES - overhead;
+        int n1 = b1.length;
+        int n2 = b2.length;
+        while (n1 + n2 > avail) {
+            if (n1 > n2) {
+                n1--;
+            } else {
+                n2--;
+            }
+        }
+        StringBuilder sb = new StringBuilder(clip(b1, n1));
+        if (name2 != null) {
+            sb.append('_').append(clip(b2, n2));
+        }
+        if (label != null) {
+            sb.append('_').append(label);
+        }
+        return sb.toString();
+    }
+
+    /** The longest whole-character prefix of UTF-8 {@code bytes} within {@code max} bytes. */
+    private static String clip(byte[] bytes, int max) {
+        int n = Math.min(max, bytes.length);
+        while (n > 0 && n < bytes.length && (bytes[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        return new String(bytes, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private void release(IndexDefinition def) {
+        reserved.remove(def.qualifiedName());
+    }
+
+    /**
+     * Makes a prepared index {@code ready} and served, after the caller committed its row in
+     * {@code neurondb.indexes}; the catalog snapshot lists it from now on.
+     */
+    public void register(PreparedIndex p) {
+        if (p.alreadyExists()) {
+            return;
+        }
+        IndexDefinition def = p.def();
+        synchronized (this) {
+            Entry old = entries.get(def.qualifiedName());
+            if (old != null) {
+                dropEntry(old);
+            }
+            Entry e = new Entry(def, changes.incrementAndGet());
+            e.index = p.index();
+            e.keyTypeOid = p.keyTypeOid();
+            e.buildSeconds = p.buildSeconds();
+            e.current = true;
+            e.state = IndexState.READY;
+            entries.put(def.qualifiedName(), e);
+            droppedAt.remove(def.qualifiedName());
+            updateIndexes(list -> {
+                list.removeIf(d -> d.qualifiedName().equals(def.qualifiedName()));
+                list.add(def);
+                return list;
+            });
+        }
+        release(def);
+        log.info("event=index_registered db={} index={} rows={} build_seconds={}", database, def.qualifiedName(), p.rows(),
+                String.format("%.3f", p.buildSeconds()));
+    }
+
+    /** Frees a prepared index that will not be registered. */
+    public void discard(PreparedIndex p) {
+        if (!p.alreadyExists()) {
+            release(p.def());
+        }
+    }
+
+    // ------------------------------------------------------------------ serving
+
+    /** The index serving {@code def}, only while it is current (ready, or being rebuilt by REINDEX). */
+    public Optional<ServedIndex> served(IndexDefinition def) {
+        Entry e = entries.get(def.qualifiedName());
+        if (e == null || !e.def.equals(def)) {
+            return Optional.empty();
+        }
+        VectorIndex index = e.index;
+        IndexState state = e.state;
+        if (index == null || !e.current || (state != IndexState.READY && state != IndexState.BUILDING)) {
+            return Optional.empty();
+        }
+        return Optional.of(new ServedIndex(e.def, index, e.keyTypeOid));
+    }
+
+    /** Forgets an index, after the caller deleted its catalog row. */
+    public void drop(IndexDefinition def) {
+        synchronized (this) {
+            Entry e = entries.get(def.qualifiedName());
+            if (e != null) {
+                dropEntry(e);
+            }
+            droppedAt.put(def.qualifiedName(), changes.incrementAndGet());
+            updateIndexes(list -> {
+                list.removeIf(d -> d.qualifiedName().equals(def.qualifiedName()));
+                return list;
+            });
+        }
+        log.info("event=index_dropped db={} index={}", database, def.qualifiedName());
+    }
+
+    private void dropEntry(Entry e) {
+        entries.remove(e.def.qualifiedName(), e);
+        synchronized (e) {
+            e.dropped = true;
+            if (e.timer >= 0) {
+                vertx.cancelTimer(e.timer);
+                e.timer = -1;
+            }
+            e.index = null;
+            for (Promise<Void> w : e.nextWaiters) {
+                w.tryFail(new VectorSqlException(VectorSqlException.UNDEFINED_OBJECT, "index \"" + e.def.name() + "\" was dropped"));
+            }
+            e.nextWaiters.clear();
+        }
+    }
+
+    /**
+     * {@code REINDEX INDEX}: builds a replacement from the table and swaps it in; the old one
+     * keeps serving meanwhile. Completes when the new one is in place (or fails with the build's error).
+     */
+    public Future<Void> rebuild(IndexDefinition def) {
+        Entry e = entries.get(def.qualifiedName());
+        if (e == null) {
+            return Future.failedFuture(new VectorSqlException(VectorSqlException.UNDEFINED_OBJECT,
+                    "index \"" + def.name() + "\" does not exist"));
+        }
+        Promise<Void> done = Promise.promise();
+        requestBuild(e, done);
+        return done.future();
+    }
+
+    /**
+     * Rows of these tables were written through the proxy and committed: their indexes are
+     * stale (not served) until a rebuild, started after a short quiet period, catches up.
+     */
+    public void tablesChanged(List<TableName> tables) {
+        for (Entry e : indexesOn(tables)) {
+            markWritten(e);
+        }
+    }
+
+    /**
+     * These tables were truncated: their indexes are emptied and stay served, or, when a build
+     * is running, treated as written.
+     */
+    public void tablesTruncated(List<TableName> tables) {
+        for (Entry e : indexesOn(tables)) {
+            synchronized (e) {
+                if (e.dropped) {
+                    continue;
+                }
+                VectorIndex old = e.index;
+                if (e.running || old == null) {
+                    markWritten(e);
+                    continue;
+                }
+                e.writeSeq++;
+                e.index = IndexBuilds.empty(e.def, old.dims(), compute);
+                e.current = true;
+                e.state = IndexState.READY;
+                e.error = null;
+            }
+        }
+    }
+
+    private List<Entry> indexesOn(List<TableName> tables) {
+        VectorCatalog c = catalog;
+        List<TableName> resolved = new ArrayList<>();
+        for (TableName t : tables) {
+            resolved.add(c.table(t).map(VectorCatalog.Table::tableName).orElse(t));
+        }
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            TableName it = e.def.table();
+            for (TableName t : resolved) {
+                if (t.name().equals(it.name()) && (!t.qualified() || t.schema().equals(it.schema()))) {
+                    out.add(e);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private void markWritten(Entry e) {
+        synchronized (e) {
+            if (e.dropped) {
+                return;
+            }
+            e.writeSeq++;
+            e.current = false;
+            e.state = IndexState.STALE;
+            if (e.timer < 0 && !closed) {
+                e.timer = vertx.setTimer(debounceMillis, id -> {
+                    synchronized (e) {
+                        if (e.timer != id) {
+                            return;
+                        }
+                        e.timer = -1;
+                    }
+                    requestBuild(e, null);
+                });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ builds
+
+    /** Starts a build of {@code e}, or queues one after the running build. */
+    private void requestBuild(Entry e, Promise<Void> waiter) {
+        List<Promise<Void>> waiters;
+        long seq;
+        synchronized (e) {
+            if (e.dropped || closed) {
+                if (waiter != null) {
+                    waiter.tryFail(new VectorSqlException(VectorSqlException.UNDEFINED_OBJECT, "index \"" + e.def.name() + "\" was dropped"));
+                }
+                return;
+            }
+            if (waiter != null) {
+                e.nextWaiters.add(waiter);
+            }
+            if (e.running) {
+                e.again = true;
+                return;
+            }
+            e.running = true;
+            e.again = false;
+            waiters = new ArrayList<>(e.nextWaiters);
+            e.nextWaiters.clear();
+            seq = e.writeSeq;
+            e.state = e.current ? IndexState.BUILDING : IndexState.STALE;
+        }
+        IndexDefinition def = e.def;
+        Integer dims = catalog.table(def.table()).map(t -> t.vectorDims().get(def.column())).orElse(null);
+        buildFromTable(def, dims).onComplete(result -> {
+            boolean again;
+            synchronized (e) {
+                e.running = false;
+                again = e.again && !e.dropped;
+                e.again = false;
+                if (e.dropped) {
+                    waiters.forEach(w -> w.tryFail(new VectorSqlException(VectorSqlException.UNDEFINED_OBJECT,
+                            "index \"" + def.name() + "\" was dropped")));
+                    return;
+                }
+                if (result.succeeded()) {
+                    Built b = result.result();
+                    e.index = b.index;
+                    e.keyTypeOid = b.keyTypeOid;
+                    e.buildSeconds = b.seconds;
+                    e.error = null;
+                    if (e.writeSeq == seq) {
+                        e.current = true;
+                        e.state = IndexState.READY;
+                    } else {
+                        e.state = IndexState.STALE;
+                    }
+                    log.info("event=index_built db={} index={} rows={} build_seconds={} state={}", database, def.qualifiedName(),
+                            b.rows, String.format("%.3f", b.seconds), e.state.sqlName());
+                    waiters.forEach(Promise::tryComplete);
+                } else {
+                    VectorSqlException x = VectorSqlException.from(result.cause());
+                    e.state = IndexState.FAILED;
+                    e.error = x.getMessage();
+                    log.warn("event=index_build_failed db={} index={} sqlstate={} error=\"{}\"", database, def.qualifiedName(),
+                            x.sqlState(), x.getMessage());
+                    waiters.forEach(w -> w.tryFail(x));
+                }
+            }
+            if (again) {
+                requestBuild(e, null);
+            }
+        });
+    }
+
+    private record Built(VectorIndex index, int keyTypeOid, long rows, double seconds) {
+    }
+
+    /** Loads the column (on the pool's event loop, streamed) and builds on the build executor. */
+    private Future<Built> buildFromTable(IndexDefinition def, Integer dims) {
+        long start = System.nanoTime();
+        return TableRows.load(pool, def.table(), def.column(), def.keyColumn(), dims)
+                .compose(rows -> builds.executeBlocking(() -> {
+                    VectorIndex index = IndexBuilds.build(def, rows, compute, buildThreads);
+                    return new Built(index, rows.keyTypeOid(), rows.count(), (System.nanoTime() - start) / 1e9);
+                }, false))
+                .recover(t -> Future.failedFuture(VectorSqlException.from(t)));
+    }
+
+    // ------------------------------------------------------------------ stats
+
+    /** One row per engine index, for {@code neurondb.index_stats()}, ordered by name. */
+    public List<IndexStatus> stats() {
+        List<IndexStatus> out = new ArrayList<>();
+        List<Entry> sorted = new ArrayList<>(entries.values());
+        sorted.sort(Comparator.comparing(e -> e.def.qualifiedName()));
+        VectorCatalog c = catalog;
+        for (Entry e : sorted) {
+            IndexDefinition d = e.def;
+            VectorIndex index = e.index;
+            int dims = index != null ? index.dims()
+                    : c.table(d.table()).map(t -> t.vectorDims().get(d.column())).map(x -> (int) x).orElse(0);
+            out.add(new IndexStatus(d.name(), d.table().toString(), d.column(), d.method().sqlName(),
+                    IndexBuilds.metricName(d.operator()), dims, index == null ? 0 : index.size(),
+                    index == null ? 0 : index.memoryBytes(), e.buildSeconds, e.state, e.error));
+        }
+        return out;
+    }
+
+    /** The state of one index, or empty when the engine does not hold it. */
+    public Optional<IndexState> state(String schema, String name) {
+        Entry e = entries.get(schema + "." + name);
+        return e == null ? Optional.empty() : Optional.of(e.state);
+    }
+
+    // ------------------------------------------------------------------ life
+
+    /** Starts from a freshly read catalog: every listed index starts building. */
+    void start(VectorCatalog initial) {
+        install(initial, changes.get());
+    }
+
+    Future<Void> close() {
+        synchronized (this) {
+            closed = true;
+        }
+        for (Entry e : List.copyOf(entries.values())) {
+            dropEntry(e);
+        }
+        return pool.close();
+    }
+
+    /** One engine index and its build state; fields written under the entry's lock. */
+    private static final class Entry {
+        final IndexDefinition def;
+        final long born;
+        volatile VectorIndex index;
+        volatile int keyTypeOid;
+        volatile double buildSeconds;
+        volatile IndexState state = IndexState.BUILDING;
+        volatile String error;
+        /** Whether {@link #index} reflects the table (no write since its build started). */
+        volatile boolean current = true;
+        long writeSeq;
+        boolean running;
+        boolean again;
+        boolean dropped;
+        long timer = -1;
+        final List<Promise<Void>> nextWaiters = new ArrayList<>();
+
+        Entry(IndexDefinition def, long born) {
+            this.def = def;
+            this.born = born;
+        }
+    }
+}

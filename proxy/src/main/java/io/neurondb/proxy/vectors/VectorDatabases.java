@@ -1,0 +1,118 @@
+package io.neurondb.proxy.vectors;
+
+import io.neurondb.engine.compute.ComputeBackend;
+import io.neurondb.proxy.config.UpstreamUrl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine side of every database behind the proxy, one {@link VectorDatabase} each, opened
+ * on first use with the proxy's own upstream login. One per proxy; thread-safe.
+ */
+public final class VectorDatabases implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(VectorDatabases.class);
+
+    /** Connections per database: catalog reads and table loads only. */
+    static final int POOL_SIZE = 2;
+    /** Index builds that may run at once (each HNSW build uses {@code buildThreads} threads). */
+    static final int CONCURRENT_BUILDS = 2;
+    public static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(200);
+
+    private final Vertx vertx;
+    private final UpstreamUrl upstream;
+    private final ComputeBackend compute;
+    private final int buildThreads;
+    private final long debounceMillis;
+    private final WorkerExecutor builds;
+    private final Map<String, Future<VectorDatabase>> databases = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public VectorDatabases(Vertx vertx, UpstreamUrl upstream, ComputeBackend compute, int buildThreads) {
+        this(vertx, upstream, compute, buildThreads, DEFAULT_DEBOUNCE);
+    }
+
+    /** @param debounce how long writes must pause before a stale index is rebuilt */
+    public VectorDatabases(Vertx vertx, UpstreamUrl upstream, ComputeBackend compute, int buildThreads, Duration debounce) {
+        this.vertx = Objects.requireNonNull(vertx, "vertx");
+        this.upstream = Objects.requireNonNull(upstream, "upstream");
+        this.compute = Objects.requireNonNull(compute, "compute");
+        this.buildThreads = Math.max(1, buildThreads);
+        this.debounceMillis = Math.max(1, debounce.toMillis());
+        this.builds = vertx.createSharedWorkerExecutor("neurondb-index-build", CONCURRENT_BUILDS, 24, TimeUnit.HOURS);
+    }
+
+    /**
+     * The database's engine side. The first call connects, reads the catalog and starts
+     * building every listed index in the background; it completes without waiting for the
+     * builds. Later calls return the same instance. A failed open is not remembered.
+     */
+    public Future<VectorDatabase> open(String database) {
+        Objects.requireNonNull(database, "database");
+        if (closed) {
+            return Future.failedFuture(new IllegalStateException("closed"));
+        }
+        return databases.computeIfAbsent(database, this::connect);
+    }
+
+    private Future<VectorDatabase> connect(String database) {
+        PgConnectOptions options = new PgConnectOptions()
+                .setHost(upstream.host())
+                .setPort(upstream.port())
+                .setDatabase(database)
+                .setUser(upstream.user())
+                .setPassword(upstream.password())
+                .setCachePreparedStatements(true)
+                .setProperties(Map.of("application_name", "neurondb-proxy"));
+        Pool pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
+                .connectingTo(options)
+                .using(vertx)
+                .build();
+        VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
+        Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
+            db.start(catalog);
+            log.info("event=vector_database_opened db={} vector_tables={} indexes={}", database,
+                    catalog.tables().size(), catalog.indexes().size());
+            return db;
+        });
+        Future<VectorDatabase> result = opened.recover(t -> {
+            pool.close();
+            log.warn("event=vector_database_open_failed db={} error=\"{}\"", database, t.getMessage());
+            return Future.failedFuture(VectorSqlException.from(t));
+        });
+        result.onFailure(t -> databases.remove(database, result));
+        return result;
+    }
+
+    /** Closes every database's connections and drops its indexes. */
+    @Override
+    public void close() {
+        closeAsync();
+    }
+
+    public Future<Void> closeAsync() {
+        closed = true;
+        List<Future<?>> all = new ArrayList<>();
+        for (Future<VectorDatabase> f : databases.values()) {
+            all.add(f.compose(VectorDatabase::close).recover(t -> Future.succeededFuture()));
+        }
+        databases.clear();
+        return Future.join(all).eventually(() -> builds.close()).mapEmpty();
+    }
+}
