@@ -593,16 +593,21 @@ public final class CommandRecognizer {
         return new Command(new ShowSetting(name));
     }
 
-    /** A dotted setting name of ours, lower-cased, or null when the name is someone else's. */
+    /**
+     * A setting name of ours ({@code prefix.name}, the parts possibly quoted, or one quoted
+     * identifier holding the dot, as PostgreSQL also accepts), lower-cased as PostgreSQL
+     * compares setting names; null when the name is someone else's.
+     */
     private static String settingName(Cursor c) {
-        if (!c.peekIdentifier() || !c.peekPunctAt(1, '.')) {
+        if (!c.peekIdentifier()) {
             return null;
         }
-        List<String> parts = c.dottedName();
-        if (!SETTING_PREFIXES.contains(parts.getFirst().toLowerCase(Locale.ROOT))) {
+        String name = String.join(".", c.dottedName()).toLowerCase(Locale.ROOT);
+        int dot = name.indexOf('.');
+        if (dot <= 0 || !SETTING_PREFIXES.contains(name.substring(0, dot))) {
             return null;
         }
-        return String.join(".", parts).toLowerCase(Locale.ROOT);
+        return name;
     }
 
     // ------------------------------------------------------------------ functions

@@ -130,6 +130,8 @@ class CommandRecognizerTest {
             "SET TIME ZONE 'UTC'",
             "SET SESSION AUTHORIZATION bob",
             "SET foo.bar = 1",
+            "SET \"hnsw\" = 1",
+            "SET neurondb_x.y = 1",
             "RESET search_path",
             "RESET SESSION AUTHORIZATION",
             "SHOW search_path",
@@ -459,6 +461,7 @@ class CommandRecognizerTest {
             "SET hnsw.ef_search = DEFAULT                     | hnsw.ef_search         | NULL     | false",
             "SET LOCAL hnsw.ef_search TO default              | hnsw.ef_search         | NULL     | true",
             "SET \"hnsw\".\"ef_search\" = 5                   | hnsw.ef_search         | 5        | false",
+            "SET \"HNSW.ef_search\" = 6                         | hnsw.ef_search         | 6        | false",
             "/* tuning */ SET hnsw.ef_search = 1 -- fast      | hnsw.ef_search         | 1        | false",
             "RESET hnsw.ef_search                             | hnsw.ef_search         | NULL     | false",
             "reset IVFFLAT.Probes;                            | ivfflat.probes         | NULL     | false",
@@ -484,6 +487,7 @@ class CommandRecognizerTest {
         assertThat(command("SHOW hnsw.ef_search")).isEqualTo(new ShowSetting("hnsw.ef_search"));
         assertThat(command("show IVFFLAT.probes;")).isEqualTo(new ShowSetting("ivfflat.probes"));
         assertThat(command("SHOW neurondb.log_level")).isEqualTo(new ShowSetting("neurondb.log_level"));
+        assertThat(command("SHOW \"neurondb.log_level\"")).isEqualTo(new ShowSetting("neurondb.log_level"));
     }
 
     @Test
