@@ -1,0 +1,399 @@
+package io.neurondb.proxy.route;
+
+import io.neurondb.proxy.sql.SqlSyntaxException;
+import io.neurondb.proxy.sql.SqlToken;
+import io.neurondb.proxy.sql.SqlTokenizer;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.JdbcParameter;
+import net.sf.jsqlparser.expression.StringValue;
+import net.sf.jsqlparser.expression.operators.relational.ExpressionList;
+import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionList;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.schema.Column;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.alter.Alter;
+import net.sf.jsqlparser.statement.create.table.CreateTable;
+import net.sf.jsqlparser.statement.delete.Delete;
+import net.sf.jsqlparser.statement.insert.Insert;
+import net.sf.jsqlparser.statement.merge.Merge;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.update.Update;
+import net.sf.jsqlparser.statement.update.UpdateSet;
+import net.sf.jsqlparser.util.TablesNamesFinder;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Rewrites one statement that involves pgvector's SQL surface into SQL stock PostgreSQL runs
+ * with the proxy's shim: {@code vector(n)} columns become {@code real[]} with a dimension
+ * CHECK, vector literals become bind parameters, and a kNN SELECT on a table with an engine
+ * index becomes a statement that joins the engine's candidates ({@link KnnSelectRewriter}).
+ *
+ * <p>Pure and thread-safe. Everything the proxy does not generate itself is the client's SQL as
+ * JSqlParser re-prints it; the re-print is checked to keep every string literal, quoted
+ * identifier, number and parameter of the original (minus lifted literals), otherwise the
+ * statement passes through unchanged. Values are never pasted into SQL.
+ *
+ * <p>Statements JSqlParser cannot parse pass through. {@code <+>}, which JSqlParser rejects, is
+ * replaced for parsing by an operator JSqlParser accepts that the statement does not otherwise
+ * use ({@code @@} or {@code &&}), located by the tokenizer so string literals and comments are
+ * never touched, and mapped back in the output.
+ */
+public final class VectorSqlRewriter {
+
+    private static final Set<String> DISTANCE_OPERATORS = Set.of("<->", "<#>", "<=>", "<+>");
+    private static final Set<String> VECTOR_WORDS = Set.of("vector", "halfvec", "sparsevec");
+    private static final List<String> L1_PLACEHOLDERS = List.of("@@", "&&");
+
+    public StatementPlan rewrite(String sql, VectorCatalog catalog) {
+        List<SqlToken> tokens;
+        try {
+            tokens = SqlTokenizer.tokenize(sql);
+        } catch (SqlSyntaxException e) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        if (!relevant(tokens, catalog)) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        int clientParams = 0;
+        boolean hasL1 = false;
+        Set<String> operators = new HashSet<>();
+        for (SqlToken t : tokens) {
+            if (t.kind() == SqlToken.Kind.PARAMETER) {
+                try {
+                    clientParams = Math.max(clientParams, Integer.parseInt(t.text().substring(1)));
+                } catch (NumberFormatException e) {
+                    return StatementPlan.Passthrough.PLAIN;
+                }
+            } else if (t.kind() == SqlToken.Kind.OPERATOR) {
+                operators.add(t.text());
+                hasL1 |= t.text().equals("<+>");
+            }
+        }
+        String placeholder = null;
+        String parseText = sql;
+        if (hasL1) {
+            placeholder = L1_PLACEHOLDERS.stream().filter(p -> !operators.contains(p)).findFirst().orElse(null);
+            if (placeholder == null) {
+                return StatementPlan.Passthrough.PLAIN;
+            }
+            parseText = replaceOperator(sql, tokens, "<+>", " " + placeholder + " ");
+        }
+        Statement statement;
+        try {
+            statement = CCJSqlParserUtil.parse(parseText);
+        } catch (Exception | StackOverflowError e) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        RewriteContext ctx = new RewriteContext(catalog, clientParams, placeholder);
+        StatementPlan plan;
+        try {
+            plan = plan(statement, ctx);
+        } catch (RewriteRejection r) {
+            return r.toPlan();
+        } catch (RuntimeException | StackOverflowError e) {
+            // A statement shape the deparser or this rewriter does not cope with: let PostgreSQL judge it.
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        return finish(plan, sql, tokens, ctx);
+    }
+
+    private static StatementPlan plan(Statement statement, RewriteContext ctx) {
+        switch (statement) {
+            case CreateTable create -> {
+                StatementPlan p = VectorColumnDdl.createTable(create, ctx.clientParams);
+                return p != null ? p : general(statement, ctx, List.of());
+            }
+            case Alter alter -> {
+                StatementPlan p = VectorColumnDdl.alter(alter, ctx.clientParams);
+                return p != null ? p : StatementPlan.Passthrough.PLAIN;
+            }
+            case PlainSelect select -> {
+                collectScope(statement, ctx);
+                KnnSelectRewriter.Analysis knn = KnnSelectRewriter.analyze(select, ctx);
+                String text = VectorLiteralLifter.rewrite(statement, ctx);
+                if (knn != null) {
+                    String sql = KnnSelectRewriter.build(knn, ctx);
+                    if (sql != null) {
+                        return new StatementPlan.Knn(sql, ctx.params(), KnnSelectRewriter.spec(knn));
+                    }
+                }
+                return rule2Plan(text, ctx, Effect.NONE);
+            }
+            case Insert insert -> {
+                VectorCatalog.Table target = ctx.addToScope(insert.getTable());
+                collectScope(statement, ctx);
+                if (target != null) {
+                    assignInsertValues(insert, target, ctx);
+                    if (insert.getConflictAction() != null && insert.getConflictAction().getUpdateSets() != null) {
+                        assignUpdateSets(insert.getConflictAction().getUpdateSets(), target, ctx);
+                    }
+                }
+                return general(statement, ctx, written(target, ctx));
+            }
+            case Update update -> {
+                VectorCatalog.Table target = ctx.addToScope(update.getTable());
+                collectScope(statement, ctx);
+                if (target != null && update.getUpdateSets() != null) {
+                    assignUpdateSets(update.getUpdateSets(), target, ctx);
+                }
+                return general(statement, ctx, written(target, ctx));
+            }
+            case Delete delete -> {
+                VectorCatalog.Table target = ctx.addToScope(delete.getTable());
+                collectScope(statement, ctx);
+                return general(statement, ctx, written(target, ctx));
+            }
+            case Merge merge -> {
+                VectorCatalog.Table target = ctx.addToScope(merge.getTable());
+                collectScope(statement, ctx);
+                return general(statement, ctx, written(target, ctx));
+            }
+            default -> {
+                collectScope(statement, ctx);
+                return general(statement, ctx, List.of());
+            }
+        }
+    }
+
+    /** Rule 2 only: vector values anywhere in the statement. */
+    private static StatementPlan general(Statement statement, RewriteContext ctx, List<TableName> written) {
+        String text = VectorLiteralLifter.rewrite(statement, ctx);
+        Effect effect = written.isEmpty() ? Effect.NONE : new Effect.TablesWritten(written);
+        return rule2Plan(text, ctx, effect);
+    }
+
+    private static StatementPlan rule2Plan(String text, RewriteContext ctx, Effect effect) {
+        if (!ctx.anyChange()) {
+            return effect == Effect.NONE ? StatementPlan.Passthrough.PLAIN : new StatementPlan.Passthrough(effect);
+        }
+        // Only parameters marked as vectors: the client's own text serves (null = keep it).
+        return new StatementPlan.Rewrite(ctx.textChanged() ? text : null, ctx.params(), effect);
+    }
+
+    /** Maps the {@code <+>} placeholder back, checks the re-print kept the client's values, keeps the text when only parameters changed. */
+    private static StatementPlan finish(StatementPlan plan, String sql, List<SqlToken> original, RewriteContext ctx) {
+        return switch (plan) {
+            case StatementPlan.Rewrite r -> {
+                if (r.sql() == null) {
+                    yield new StatementPlan.Rewrite(sql, r.params(), r.effect());
+                }
+                String out = restoreL1(r.sql(), ctx);
+                if (out == null || !keepsClientText(original, out, ctx.liftedLiterals())) {
+                    yield StatementPlan.Passthrough.PLAIN;
+                }
+                yield new StatementPlan.Rewrite(out, r.params(), r.effect());
+            }
+            case StatementPlan.Knn k -> {
+                String out = restoreL1(k.sql(), ctx);
+                if (out == null || !keepsClientText(original, out, ctx.liftedLiterals())) {
+                    yield StatementPlan.Passthrough.PLAIN;
+                }
+                yield new StatementPlan.Knn(out, k.params(), k.spec());
+            }
+            default -> plan;
+        };
+    }
+
+    private static String restoreL1(String out, RewriteContext ctx) {
+        if (ctx.l1Placeholder == null) {
+            return out;
+        }
+        try {
+            return replaceOperator(out, SqlTokenizer.tokenize(out), ctx.l1Placeholder, "<+>");
+        } catch (SqlSyntaxException e) {
+            return null;
+        }
+    }
+
+    /** {@code sql} with every operator token {@code op} replaced (never inside literals or comments). */
+    private static String replaceOperator(String sql, List<SqlToken> tokens, String op, String replacement) {
+        StringBuilder out = new StringBuilder(sql.length() + 8);
+        int at = 0;
+        for (SqlToken t : tokens) {
+            if (t.isOperator(op)) {
+                out.append(sql, at, t.start()).append(replacement);
+                at = t.end();
+            }
+        }
+        return out.append(sql, at, sql.length()).toString();
+    }
+
+    /**
+     * Whether the re-printed SQL still holds every string literal (other than the lifted ones),
+     * quoted identifier, number and parameter of the client's statement: a cheap check that
+     * JSqlParser's printer did not change a value (it would, for example, split U&'...').
+     */
+    static boolean keepsClientText(List<SqlToken> original, String out, List<String> lifted) {
+        List<SqlToken> printed;
+        try {
+            printed = SqlTokenizer.tokenize(out);
+        } catch (SqlSyntaxException e) {
+            return false;
+        }
+        Map<String, Integer> available = new HashMap<>();
+        for (SqlToken t : printed) {
+            if (checked(t)) {
+                available.merge(key(t), 1, Integer::sum);
+            }
+        }
+        Map<String, Integer> liftedLeft = new HashMap<>();
+        for (String l : lifted) {
+            liftedLeft.merge(l, 1, Integer::sum);
+        }
+        for (int i = 0; i < original.size(); i++) {
+            SqlToken t = original.get(i);
+            if (!checked(t) || isVectorTypmod(original, i)) {
+                continue;
+            }
+            if (t.kind() == SqlToken.Kind.STRING && liftedLeft.getOrDefault(t.text(), 0) > 0) {
+                liftedLeft.merge(t.text(), -1, Integer::sum);
+                continue;
+            }
+            String k = key(t);
+            int n = available.getOrDefault(k, 0);
+            if (n == 0) {
+                // A parameter may be printed any number of times; others are counted.
+                return false;
+            }
+            if (t.kind() != SqlToken.Kind.PARAMETER) {
+                available.put(k, n - 1);
+            }
+        }
+        return true;
+    }
+
+    /** The n of {@code vector(n)}: gone once the type is {@code real[]}. */
+    private static boolean isVectorTypmod(List<SqlToken> tokens, int i) {
+        return tokens.get(i).kind() == SqlToken.Kind.NUMBER && i >= 2 && tokens.get(i - 1).isPunctuation('(')
+                && VECTOR_WORDS.contains(tokens.get(i - 2).normalized()) && tokens.get(i - 2).kind() == SqlToken.Kind.WORD;
+    }
+
+    private static boolean checked(SqlToken t) {
+        return switch (t.kind()) {
+            case STRING, QUOTED_IDENTIFIER, NUMBER, PARAMETER -> true;
+            default -> false;
+        };
+    }
+
+    private static String key(SqlToken t) {
+        // JSqlParser prints an E'...' prefix in upper case.
+        String text = t.kind() == SqlToken.Kind.STRING && (t.text().startsWith("e'")) ? "E" + t.text().substring(1) : t.text();
+        return t.kind().name() + ":" + text;
+    }
+
+    /** The cheap test that keeps most traffic away from JSqlParser. */
+    static boolean relevant(List<SqlToken> tokens, VectorCatalog catalog) {
+        Set<String> tables = new HashSet<>();
+        for (VectorCatalog.Table t : catalog.tables()) {
+            tables.add(t.name());
+        }
+        for (SqlToken t : tokens) {
+            switch (t.kind()) {
+                case WORD, QUOTED_IDENTIFIER -> {
+                    String n = t.normalized();
+                    if (tables.contains(n) || (t.kind() == SqlToken.Kind.WORD && VECTOR_WORDS.contains(n))) {
+                        return true;
+                    }
+                }
+                case OPERATOR -> {
+                    if (DISTANCE_OPERATORS.contains(t.text())) {
+                        return true;
+                    }
+                }
+                case STRING -> {
+                    if (t.text().indexOf('[') >= 0) {
+                        return true;
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        return false;
+    }
+
+    private static List<TableName> written(VectorCatalog.Table target, RewriteContext ctx) {
+        if (target == null || ctx.catalog.indexesOn(target).isEmpty()) {
+            return List.of();
+        }
+        return List.of(target.tableName());
+    }
+
+    /** Every table the statement names, with its alias, so columns can be told apart. */
+    private static void collectScope(Statement statement, RewriteContext ctx) {
+        TablesNamesFinder<Void> finder = new TablesNamesFinder<>() {
+            @Override
+            public <S> Void visit(Table table, S context) {
+                ctx.addToScope(table);
+                return super.visit(table, context);
+            }
+        };
+        try {
+            finder.getTables(statement);
+        } catch (RuntimeException e) {
+            // Some statement kinds are not supported by the finder; the targets are in scope already.
+        }
+    }
+
+    /** INSERT ... VALUES: untyped literals and parameters in vector columns. */
+    @SuppressWarnings("unchecked")
+    private static void assignInsertValues(Insert insert, VectorCatalog.Table target, RewriteContext ctx) {
+        if (insert.getValues() == null || insert.getValues().getExpressions() == null) {
+            return;
+        }
+        List<String> columns = new ArrayList<>();
+        if (insert.getColumns() != null && !insert.getColumns().isEmpty()) {
+            for (Column c : insert.getColumns()) {
+                columns.add(RewriteContext.fold(c.getColumnName()));
+            }
+        } else {
+            columns.addAll(target.columns());
+        }
+        List<Expression> rows = (List<Expression>) (ExpressionList<?>) insert.getValues().getExpressions();
+        boolean multiRow = !rows.isEmpty() && rows.stream().allMatch(r -> r instanceof ParenthesedExpressionList<?>);
+        if (multiRow) {
+            for (Expression row : rows) {
+                assignRow((List<Expression>) (ExpressionList<?>) row, columns, target, ctx);
+            }
+        } else {
+            assignRow(rows, columns, target, ctx);
+        }
+    }
+
+    private static void assignRow(List<Expression> values, List<String> columns, VectorCatalog.Table target, RewriteContext ctx) {
+        for (int i = 0; i < values.size() && i < columns.size(); i++) {
+            if (target.isVector(columns.get(i))) {
+                values.set(i, assignedValue(values.get(i), ctx));
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void assignUpdateSets(List<UpdateSet> sets, VectorCatalog.Table target, RewriteContext ctx) {
+        for (UpdateSet set : sets) {
+            if (set.getColumns() == null || set.getValues() == null || set.getColumns().size() != set.getValues().size()) {
+                continue;
+            }
+            List<Expression> values = (List<Expression>) (ExpressionList<?>) set.getValues();
+            for (int i = 0; i < values.size(); i++) {
+                if (target.isVector(RewriteContext.fold(set.getColumns().get(i).getColumnName()))) {
+                    values.set(i, assignedValue(values.get(i), ctx));
+                }
+            }
+        }
+    }
+
+    private static Expression assignedValue(Expression value, RewriteContext ctx) {
+        if (value instanceof StringValue || value instanceof JdbcParameter) {
+            return ctx.vectorOperand(value);
+        }
+        return value;
+    }
+}
