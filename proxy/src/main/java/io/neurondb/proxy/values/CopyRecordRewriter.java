@@ -113,11 +113,11 @@ final class CopyRecordRewriter {
         }
         literal.setLength(0);
         if (csv) {
-            literal.append('"'); // the literal holds commas, so CSV needs it quoted
+            literal.append((char) quote); // the literal holds commas, so CSV needs it quoted
         }
         RealArrayText.appendTo(literal, vector);
         if (csv) {
-            literal.append('"');
+            literal.append((char) quote);
         }
         out.writeAscii(literal);
     }

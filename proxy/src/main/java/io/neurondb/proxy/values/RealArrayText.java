@@ -125,24 +125,16 @@ public final class RealArrayText {
         if (last == start + 1) {
             throw VectorFormatException.noDimensions();
         }
-        // Every byte between the braces must be part of a float4 output token or a separator;
-        // NULL, nested braces, quotes and spaces all fail here, and the slow path says which.
-        boolean elementStarted = false;
-        for (int i = start + 1; i < last; i++) {
-            byte b = realArrayUtf8[i];
-            if (b == ',') {
-                if (!elementStarted) {
+        // Every element must look like a float4out token; NULL, nested braces, quotes, spaces
+        // and empty elements all fail here, and the slow path then says which it was.
+        int elementStart = start + 1;
+        for (int i = elementStart; i <= last; i++) {
+            if (i == last || realArrayUtf8[i] == ',') {
+                if (!isFloat4OutputToken(realArrayUtf8, elementStart, i)) {
                     throw diagnose(realArrayUtf8);
                 }
-                elementStarted = false;
-            } else if (isFloat4OutputByte(b)) {
-                elementStarted = true;
-            } else {
-                throw diagnose(realArrayUtf8);
+                elementStart = i + 1;
             }
-        }
-        if (!elementStarted) {
-            throw diagnose(realArrayUtf8);
         }
         byte[] vector = Arrays.copyOfRange(realArrayUtf8, start, length);
         vector[0] = '[';
@@ -150,11 +142,34 @@ public final class RealArrayText {
         return vector;
     }
 
-    /** Bytes float4out can print: digits, '.', signs, 'e', and the letters of NaN/Infinity. */
-    private static boolean isFloat4OutputByte(byte b) {
-        return (b >= '0' && b <= '9') || b == '.' || b == '-' || b == '+' || b == 'e'
-                || b == 'N' || b == 'a' || b == 'I' || b == 'n' || b == 'f' || b == 'i'
-                || b == 't' || b == 'y';
+    private static final byte[] NAN = {'N', 'a', 'N'};
+    private static final byte[] INFINITY = {'I', 'n', 'f', 'i', 'n', 'i', 't', 'y'};
+
+    /**
+     * The shape of what float4out prints: NaN, [-]Infinity, or [-]digit followed by digits,
+     * '.', 'e' and exponent signs. A shape check, not a full parse: the bytes come from the server.
+     */
+    private static boolean isFloat4OutputToken(byte[] b, int start, int end) {
+        if (end - start == 3 && Arrays.equals(b, start, end, NAN, 0, 3)) {
+            return true;
+        }
+        int i = start < end && b[start] == '-' ? start + 1 : start;
+        if (i >= end) {
+            return false;
+        }
+        if (b[i] == 'I') {
+            return Arrays.equals(b, i, end, INFINITY, 0, INFINITY.length);
+        }
+        if (b[i] < '0' || b[i] > '9') {
+            return false;
+        }
+        for (i++; i < end; i++) {
+            byte c = b[i];
+            if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == '+' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Index of the '{' after a one-dimensional {@code [l:u]=} prefix. */
