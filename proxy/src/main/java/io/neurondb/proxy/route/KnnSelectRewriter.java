@@ -155,7 +155,12 @@ final class KnnSelectRewriter {
             source = KnnSpec.VectorSource.ofParam(p.getIndex());
         } else if (q instanceof StringValue s) {
             queryLiteral = s;
-            source = KnnSpec.VectorSource.ofLiteral(RewriteContext.parseLiteral(s));
+            float[] v = RewriteContext.parseLiteral(s);
+            Integer dims = table.vectorDims().get(column);
+            if (dims != null && dims != v.length) {
+                return null; // PostgreSQL reports the dimension mismatch (rule 2 still lifts the literal)
+            }
+            source = KnnSpec.VectorSource.ofLiteral(v);
         } else {
             return null;
         }
