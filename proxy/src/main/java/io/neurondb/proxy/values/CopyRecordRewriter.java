@@ -50,12 +50,10 @@ final class CopyRecordRewriter {
         int copiedUpTo = start;
         int field = 0;
         int fieldStart = start;
-        int i = start;
         boolean inQuote = false;
         // Fields past the last vector column are never looked at: they go out with the tail copy.
         while (field < columnAt.length) {
-            int fieldEnd = i;
-            // find the end of this field
+            int fieldEnd = fieldStart;
             while (fieldEnd < end) {
                 byte b = row[fieldEnd];
                 if (csv) {
@@ -89,7 +87,6 @@ final class CopyRecordRewriter {
             }
             field++;
             fieldStart = fieldEnd + 1;
-            i = fieldStart;
         }
         out.write(row, copiedUpTo, end - copiedUpTo);
     }

@@ -33,6 +33,8 @@ public final class VectorFormatException extends RuntimeException {
     }
 
     private VectorFormatException(String sqlState, String primaryMessage, String context) {
+        // No stack trace: this reports bad client data, not a fault in the proxy, and a client
+        // sending many bad rows should not cost a stack walk each.
         super(context == null ? primaryMessage : context + ": " + primaryMessage, null, false, false);
         this.sqlState = sqlState;
         this.primaryMessage = primaryMessage;

@@ -143,6 +143,24 @@ class VectorTextTest {
         assertThat(VectorText.format(new float[] {value})).isEqualTo("[" + expected + "]");
     }
 
+    /**
+     * Floats whose shortest decimal lies exactly on the rounding boundary: Java's Float.toString
+     * prints that (fewer digits), PostgreSQL never does. Expected strings were taken from a
+     * PostgreSQL 15 server ({@code select '<exact value>'::float4}).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiterString = "|", value = {
+        "-219360192|-2.1936019e+08", "48766792|4.8766792e+07", "-44709117952|-4.4709118e+10",
+        "-40569608|-4.0569608e+07", "122080784|1.22080784e+08", "-963597568|-9.6359757e+08",
+        "-121225984|-1.21225984e+08", "20256641024|2.0256641e+10", "-588981632|-5.8898163e+08",
+        "64022312|6.4022312e+07"})
+    void neverPrintsAHalfwayPointLikePostgres(String exact, String expected) {
+        float value = Float.parseFloat(exact);
+        assertThat(new java.math.BigDecimal(value).toPlainString()).isEqualTo(exact);
+        assertThat(Float.toString(value).length()).isLessThan(expected.length()); // Java differs
+        assertThat(VectorText.format(new float[] {value})).isEqualTo("[" + expected + "]");
+    }
+
     @Test
     void formatsVectors() {
         assertThat(VectorText.format(new float[] {1, 2.5f, -3e-5f})).isEqualTo("[1,2.5,-3e-05]");
