@@ -271,6 +271,31 @@ class ShimLifecycleTest {
     }
 
     @Test
+    void ordinaryRolesCanUseTheShim() throws SQLException {
+        try (ShimDb db = ShimDb.create("roles")) {
+            db.exec(ShimScripts.install(null, false));
+            db.exec("CREATE TABLE items (id int, embedding real[] CHECK (neurondb.vector_check(embedding, 2)))");
+            db.exec("GRANT SELECT, INSERT ON items TO trust_user");
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", "trust_user");
+            try (Connection c = java.sql.DriverManager.getConnection(db.pg.jdbcUrl(db.name), p);
+                 var s = c.createStatement()) {
+                s.execute("INSERT INTO items VALUES (1, '{3,4}'), (2, '{1,1}')");
+                try (var rs = s.executeQuery("SELECT id, embedding <-> '[0,0]' FROM items ORDER BY embedding <-> '[0,0]' LIMIT 1")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(2);
+                }
+                try (var rs = s.executeQuery("SELECT neurondb.version(), (SELECT count(*) FROM neurondb.indexes)")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("1.1");
+                }
+                assertThat(ShimDb.error(c, "INSERT INTO items VALUES (3, '{1,2,3}')").message())
+                        .isEqualTo("expected 2 dimensions, not 3");
+            }
+        }
+    }
+
+    @Test
     void quotingHelpers() {
         assertThat(ShimScripts.quoteIdent("a\"b")).isEqualTo("\"a\"\"b\"");
         assertThat(ShimScripts.quoteLiteral("it's \\")).isEqualTo("E'it''s \\\\'");
