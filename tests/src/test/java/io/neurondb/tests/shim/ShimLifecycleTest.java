@@ -295,6 +295,25 @@ class ShimLifecycleTest {
         }
     }
 
+    /** As the proxy sends them: each script as one simple-protocol Query message. */
+    @Test
+    void scriptsRunAsOneSimpleQuery() throws SQLException {
+        try (ShimDb db = ShimDb.create("simple")) {
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", TestPostgres.SUPERUSER);
+            p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+            p.setProperty("preferQueryMode", "simple");
+            try (Connection c = java.sql.DriverManager.getConnection(db.pg.jdbcUrl(db.name), p)) {
+                ShimDb.exec(c, ShimScripts.install(null, false, "1.0"));
+                assertThat(ShimDb.exec(c, ShimScripts.install(null, true))).containsExactly("extension \"neurondb\" already exists, skipping");
+                ShimDb.exec(c, ShimScripts.update(null));
+                assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.1");
+                ShimDb.exec(c, ShimScripts.drop(false, false));
+                assertThat(db.one(ShimScripts.versionQuery())).isNull();
+            }
+        }
+    }
+
     @Test
     void quotingHelpers() {
         assertThat(ShimScripts.quoteIdent("a\"b")).isEqualTo("\"a\"\"b\"");
