@@ -219,7 +219,9 @@ final class KnnSelectRewriter {
                 return null;
             }
         } else {
-            both = "(" + limit + " + " + offset + ")";
+            // Typed: a client may leave LIMIT/OFFSET parameters untyped (node-postgres, asyncpg),
+            // and "unknown + unknown" does not resolve, where LIMIT $n alone would infer bigint.
+            both = "(" + typedBound(a.limit()) + " + " + typedBound(a.offset()) + ")";
         }
         String ref = a.driving().getAlias() != null && a.driving().getAlias().getName() != null
                 ? SqlIdentifiers.quote(RewriteContext.fold(a.driving().getAlias().getName()))
@@ -270,6 +272,10 @@ final class KnnSelectRewriter {
                 + " ORDER BY " + orderBy
                 + " LIMIT " + both + ")";
         return first + " UNION ALL " + second + " LIMIT " + limit + (offset == null ? "" : " OFFSET " + offset);
+    }
+
+    private static String typedBound(KnnSpec.Bound b) {
+        return b.isParam() ? "$" + b.param() + "::bigint" : Long.toString(b.literal());
     }
 
     private static String boundSql(KnnSpec.Bound b) {

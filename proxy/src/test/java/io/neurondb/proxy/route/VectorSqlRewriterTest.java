@@ -302,9 +302,9 @@ class VectorSqlRewriterTest {
             StatementPlan.Knn k = knn("SELECT id, embedding <-> $1::vector AS d FROM items i WHERE i.category = $2 ORDER BY d LIMIT $3 OFFSET $4");
             assertThat(norm(k.sql())).isEqualTo(
                     "(SELECT id, \"__neurondb_knn\".\"__neurondb_distance\"::float8 AS \"d\" FROM items i JOIN unnest($5::bigint[], $6::real[]) " + KNN_JOIN
-                    + " ON \"i\".\"id\" = \"__neurondb_knn\".\"__neurondb_id\" WHERE i.category = $2 ORDER BY \"__neurondb_knn\".\"__neurondb_rank\" LIMIT ($3 + $4))"
+                    + " ON \"i\".\"id\" = \"__neurondb_knn\".\"__neurondb_id\" WHERE i.category = $2 ORDER BY \"__neurondb_knn\".\"__neurondb_rank\" LIMIT ($3::bigint + $4::bigint))"
                     + " UNION ALL (SELECT id, embedding <-> $1::real[] AS d FROM items i WHERE (i.category = $2) AND \"i\".\"id\" <> ALL($5::bigint[])"
-                    + " AND neurondb.no_parallel() ORDER BY d LIMIT ($3 + $4)) LIMIT $3 OFFSET $4");
+                    + " AND neurondb.no_parallel() ORDER BY d LIMIT ($3::bigint + $4::bigint)) LIMIT $3 OFFSET $4");
             assertThat(k.params().clientParams()).isEqualTo(4);
             assertThat(k.params().vectorParams().cardinality()).isEqualTo(1);
             assertThat(k.params().isVector(1)).isTrue();
