@@ -12,6 +12,9 @@ import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.ListenerVerticle;
 import io.neurondb.proxy.plugin.PluginHost;
 import io.neurondb.proxy.session.SessionServices;
+import io.neurondb.proxy.session.ProxyFacts;
+import io.neurondb.proxy.route.StatementRouter;
+import io.neurondb.proxy.vectors.VectorDatabases;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -37,15 +40,25 @@ public final class NeuronDbProxy implements AutoCloseable {
     private final Vertx vertx;
     private final GpuSupport gpu;
     private final ComputeBackend compute;
+    private final VectorDatabases vectors;
+
+    /** Bound on the SQL text the statement router keeps plans for. */
+    private static final long ROUTER_CACHE_BYTES = 32L << 20;
 
     private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx,
-                          GpuSupport gpu, ComputeBackend compute) {
+                          GpuSupport gpu, ComputeBackend compute, VectorDatabases vectors) {
         this.config = config;
         this.localPostgres = localPostgres;
         this.plugins = plugins;
         this.vertx = vertx;
         this.gpu = gpu;
         this.compute = compute;
+        this.vectors = vectors;
+    }
+
+    /** The engine side of the databases behind the proxy; null when vector routing is off. */
+    public VectorDatabases vectors() {
+        return vectors;
     }
 
     /** Starts everything and returns once the listeners accept connections. */
@@ -84,12 +97,25 @@ public final class NeuronDbProxy implements AutoCloseable {
                 ? new ClientTlsUpgrade(config.tls().certFile(), config.tls().keyFile(), config.connectTimeout().toMillis())
                 : null;
         ProxyConfig effective = config;
+        VectorDatabases vectors = null;
+        if (config.upstream().user() == null) {
+            log.warn("event=vector_routing_off reason=\"the upstream URL has no user: the proxy needs its own login to read the vector catalog and tables\"");
+        } else {
+            vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        }
+        StatementRouter router = new StatementRouter(ROUTER_CACHE_BYTES);
+        ProxyFacts facts = new ProxyFacts(gpu.enabled(), gpu.deviceCount());
+        VectorDatabases vectorsForSessions = vectors;
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
-                            upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds)),
+                            upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds,
+                            router, vectorsForSessions, facts)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
+            if (vectors != null) {
+                vectors.close();
+            }
             vertx.close();
             plugins.close();
             compute.close();
@@ -100,7 +126,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         }
         log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={}",
                 config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds());
-        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute);
+        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors);
     }
 
     private static String rootMessage(Throwable e) {
@@ -141,6 +167,9 @@ public final class NeuronDbProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        if (vectors != null) {
+            vectors.close();
+        }
         try {
             vertx.close().await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

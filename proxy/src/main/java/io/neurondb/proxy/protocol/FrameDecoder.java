@@ -23,6 +23,8 @@ public final class FrameDecoder {
     /** Bytes of {@link #pending} already handed out as frames. */
     private int consumed;
     private boolean paused;
+    /** The frame just handed out is to be handed out again after the pause. */
+    private boolean pushedBack;
 
     public FrameDecoder(FrameLimits limits, Expect initial) {
         this.limits = limits;
@@ -38,6 +40,15 @@ public final class FrameDecoder {
      * {@link #resume}. Used while the owner waits for something asynchronous.
      */
     public void pause() {
+        paused = true;
+    }
+
+    /**
+     * Called from the sink: the frame being handled is not taken yet; it is handed out again
+     * on {@link #resume}. Pauses the decoder.
+     */
+    public void pushBack() {
+        pushedBack = true;
         paused = true;
     }
 
@@ -98,6 +109,11 @@ public final class FrameDecoder {
             pos += frameLength;
             consumed = pos;
             sink.accept(frame);
+            if (pushedBack) {
+                pushedBack = false;
+                pos -= frameLength;
+                consumed = pos;
+            }
         }
         if (pos == end) {
             pending = null;

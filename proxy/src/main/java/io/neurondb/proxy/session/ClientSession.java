@@ -15,7 +15,11 @@ import io.neurondb.proxy.protocol.StartupPacket;
 import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
 import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.neurondb.proxy.vectors.VectorDatabase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
@@ -56,6 +60,12 @@ public final class ClientSession implements SessionInfo {
     private BackendKeyData clientKey;
     private boolean serverReportedFatal;
     private long loginTimer = -1;
+    /** The engine side of the client's database, opened while the client logs in. */
+    private Future<VectorDatabase> vectorDatabase;
+    private RequestPipeline pipeline;
+    /** Nested holds on decoding the client (async work of the pipeline). */
+    private int clientHolds;
+    private Context context;
 
     /** The read being handled on each side: frames are views on it until the handler returns. */
     private final BorrowedRead clientRead = new BorrowedRead();
@@ -74,6 +84,7 @@ public final class ClientSession implements SessionInfo {
     }
 
     public void start() {
+        context = Vertx.currentContext();
         // Raw Netty buffers rather than Vert.x's copies: frames pass through without a copy.
         ((NetSocketInternal) client).messageHandler(this::onClientMessage);
         client.closeHandler(v -> onClientClosed());
@@ -137,6 +148,7 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         flushToServer();
+        flushToClient();
     }
 
     private void onClientFrame(Frame frame) {
@@ -209,6 +221,9 @@ public final class ClientSession implements SessionInfo {
         }
         startup = message;
         applicationName = message.parameters().getOrDefault("application_name", "");
+        if (services.vectors() != null) {
+            vectorDatabase = onSessionContext(services.vectors().open(message.database()));
+        }
         transition(SessionState.CONNECTING);
         clientDecoder.expect(FrameDecoder.Expect.TYPED);
         clientDecoder.pause();
@@ -249,13 +264,129 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void onClientWork(Frame frame) {
+        if (pipeline == null && !startPipeline()) {
+            return;
+        }
         if (tracker != null) {
             tracker.onClientFrame(frame);
         }
-        queueToServer(frame);
         if (frame.type() == PgProtocol.TERMINATE) {
+            queueToServer(frame);
             flushToServer();
             closeBoth("client_terminated");
+            return;
+        }
+        pipeline.onClientFrame(frame);
+    }
+
+    /**
+     * Starts the pipeline once the database's vector state is known. While it is still being
+     * read, the client is held; the frame is decoded again when it is ready.
+     */
+    private boolean startPipeline() {
+        if (vectorDatabase != null && !vectorDatabase.isComplete()) {
+            clientDecoder.pushBack();
+            holdClient();
+            vectorDatabase.onComplete(ar -> releaseClient());
+            return false;
+        }
+        VectorDatabase db = null;
+        if (vectorDatabase != null) {
+            if (vectorDatabase.succeeded()) {
+                db = vectorDatabase.result();
+            } else {
+                log.warn("conn={} event=vector_routing_off database={} reason=\"{}\"", connectionId, database(), vectorDatabase.cause().getMessage());
+            }
+        }
+        pipeline = new RequestPipeline(new PipelineHost(), services.router(), db);
+        return true;
+    }
+
+    private void holdClient() {
+        if (clientHolds++ == 0) {
+            clientDecoder.pause();
+        }
+    }
+
+    private void releaseClient() {
+        if (state == SessionState.CLOSED) {
+            return;
+        }
+        if (--clientHolds == 0) {
+            resumeClientDecoder();
+        }
+        flushToServer();
+        flushToClient();
+    }
+
+    /** Futures of shared services complete on their own threads; session state is touched on the session's. */
+    private <T> Future<T> onSessionContext(Future<T> f) {
+        Promise<T> p = Promise.promise();
+        f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
+        return p.future();
+    }
+
+    /** What the pipeline does through the session: the sockets, holds, and the transaction status. */
+    private final class PipelineHost implements RequestPipeline.Host {
+        @Override
+        public void forward(Frame frame) {
+            queueToServer(frame);
+        }
+
+        @Override
+        public void forward(Buffer message) {
+            toServer.add(message);
+        }
+
+        @Override
+        public void toClient(Frame frame) {
+            if (tracker != null) {
+                tracker.onServerFrame(frame);
+            }
+            queueToClient(frame);
+        }
+
+        @Override
+        public void toClient(Buffer message) {
+            if (tracker != null) {
+                tracker.onServerFrame(new Frame(message.getByte(0), message, 0, message.length()));
+            }
+            queueToClient(message);
+        }
+
+        @Override
+        public void pauseClient() {
+            holdClient();
+        }
+
+        @Override
+        public void resumeClient() {
+            releaseClient();
+        }
+
+        @Override
+        public <T> Future<T> onSessionContext(Future<T> f) {
+            return ClientSession.this.onSessionContext(f);
+        }
+
+        @Override
+        public void transactionStatus(TransactionStatus status) {
+            transactionStatus = status;
+        }
+
+        @Override
+        public TransactionStatus transactionStatus() {
+            return transactionStatus;
+        }
+
+        @Override
+        public SessionInfo info() {
+            return ClientSession.this;
+        }
+
+        @Override
+        public ProxyFacts facts() {
+            return services.facts();
         }
     }
 
@@ -381,9 +512,6 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void onServerWork(Frame frame) {
-        if (tracker != null) {
-            tracker.onServerFrame(frame);
-        }
         switch (frame.type()) {
             case PgProtocol.READY_FOR_QUERY -> transactionStatus = TransactionStatus.fromReadyForQuery(frame);
             case PgProtocol.PARAMETER_STATUS -> noteParameter(frame);
@@ -396,7 +524,15 @@ public final class ClientSession implements SessionInfo {
             default -> {
             }
         }
-        queueToClient(frame);
+        if (pipeline != null) {
+            pipeline.onServerFrame(frame);
+        } else {
+            // Nothing asked yet (a notice or parameter change right after login).
+            if (tracker != null) {
+                tracker.onServerFrame(frame);
+            }
+            queueToClient(frame);
+        }
     }
 
     private void noteParameter(Frame frame) {

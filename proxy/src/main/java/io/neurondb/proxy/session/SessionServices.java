@@ -6,6 +6,8 @@ import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.UpstreamConnector;
 import io.neurondb.proxy.protocol.FrameLimits;
+import io.neurondb.proxy.route.StatementRouter;
+import io.neurondb.proxy.vectors.VectorDatabases;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * @param clientLoginTimeout how long a client may take from connect to logged in; zero = no limit
  * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
+ * @param router    plans statements (shared cache)
+ * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
  */
 public record SessionServices(
         UpstreamConnector upstream,
@@ -27,7 +31,10 @@ public record SessionServices(
         Duration clientLoginTimeout,
         ClientTlsUpgrade clientTls,
         List<StatementObserver> observers,
-        AtomicLong connectionIds) {
+        AtomicLong connectionIds,
+        StatementRouter router,
+        VectorDatabases vectors,
+        ProxyFacts facts) {
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
 

@@ -86,6 +86,14 @@ public final class ProxyUnderTest implements AutoCloseable {
         return DriverManager.getConnection(jdbcUrl("postgres"), p);
     }
 
+    /** The superuser through the proxy, to {@code database}. */
+    public Connection connectTo(String database) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+        return DriverManager.getConnection(jdbcUrl(database), p);
+    }
+
     /** The superuser through the proxy. */
     public Connection connect() throws SQLException {
         return connect(TestPostgres.SUPERUSER, TestPostgres.SUPERUSER_PASSWORD);

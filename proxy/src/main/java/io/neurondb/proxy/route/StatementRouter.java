@@ -1,0 +1,81 @@
+package io.neurondb.proxy.route;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides how each client statement is carried out, and remembers the decision: plans are
+ * cached by SQL text and catalog version, so a statement a driver parses again and again
+ * (unnamed statements are re-parsed on every execution) is parsed once. Pure: no I/O.
+ * Thread-safe; one per proxy.
+ */
+public final class StatementRouter {
+
+    /** One statement of a simple query, with its plan. */
+    public record PlannedStatement(String sql, StatementPlan plan) {
+    }
+
+    private record Key(String sql, long catalogVersion, boolean wholeQuery) {
+    }
+
+    private final CommandRecognizer commands = new CommandRecognizer();
+    private final VectorSqlRewriter rewriter = new VectorSqlRewriter();
+    private final Cache<Key, Object> cache;
+
+    /** @param maxCachedBytes bound on the cached SQL text (plans are small beside it) */
+    public StatementRouter(long maxCachedBytes) {
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(maxCachedBytes)
+                .weigher((Key k, Object v) -> 64 + 2 * k.sql().length())
+                .build();
+    }
+
+    /** The plan of one statement (a Parse message carries exactly one). */
+    public StatementPlan planStatement(String sql, VectorCatalog catalog) {
+        return (StatementPlan) cache.get(new Key(sql, catalog.version(), false), k -> plan(sql, catalog));
+    }
+
+    /**
+     * The plans of a simple query's statements. When none needs the proxy, a single
+     * pass-through entry for the whole text, so it is forwarded exactly as sent.
+     */
+    @SuppressWarnings("unchecked")
+    public List<PlannedStatement> planQuery(String sql, VectorCatalog catalog) {
+        return (List<PlannedStatement>) cache.get(new Key(sql, catalog.version(), true), k -> planAll(sql, catalog));
+    }
+
+    private List<PlannedStatement> planAll(String sql, VectorCatalog catalog) {
+        List<String> statements;
+        try {
+            statements = StatementSplitter.split(sql);
+        } catch (RuntimeException e) {
+            return List.of(new PlannedStatement(sql, StatementPlan.Passthrough.PLAIN)); // the server reports the syntax error
+        }
+        List<PlannedStatement> planned = new ArrayList<>(statements.size());
+        boolean any = false;
+        for (String s : statements) {
+            StatementPlan p = plan(s, catalog);
+            any |= p != StatementPlan.Passthrough.PLAIN;
+            planned.add(new PlannedStatement(s, p));
+        }
+        return any ? List.copyOf(planned) : List.of(new PlannedStatement(sql, StatementPlan.Passthrough.PLAIN));
+    }
+
+    private StatementPlan plan(String sql, VectorCatalog catalog) {
+        try {
+            return commands.recognize(sql, catalog).orElseGet(() -> rewriter.rewrite(sql, catalog));
+        } catch (RuntimeException e) {
+            // A statement the proxy cannot make sense of is still the server's to judge.
+            return StatementPlan.Passthrough.PLAIN;
+        }
+    }
+
+    /** Whether a plan sends the client's statement to the server exactly as written, with no follow-up. */
+    public static boolean isPlain(StatementPlan plan) {
+        return plan == StatementPlan.Passthrough.PLAIN
+                || plan instanceof StatementPlan.Passthrough p && p.effect() == Effect.NONE;
+    }
+}

@@ -1,0 +1,64 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.proxy.route.Effect;
+import io.neurondb.proxy.route.IndexDefinition;
+import io.neurondb.proxy.route.TableName;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The catalog writes the proxy adds to a client's transaction, with every value a parameter.
+ * Rows left by dropped tables are cleared on the way, so names can be reused.
+ */
+final class CatalogStatements {
+
+    private static final int TEXT = 25;
+    private static final int INT4 = 23;
+
+    static final String INSERT_INDEX = """
+            WITH stale AS (DELETE FROM neurondb.indexes i
+                           WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = i.table_name))
+            INSERT INTO neurondb.indexes (schema_name, index_name, table_name, column_name, key_column, method, opclass, options)
+            VALUES ($1, $2, $3::pg_catalog.regclass, $4, $5, $6, $7, $8::jsonb)""";
+    static final int[] INSERT_INDEX_TYPES = {TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT};
+
+    static final String DELETE_INDEX = "DELETE FROM neurondb.indexes WHERE schema_name = $1 AND index_name = $2";
+    static final int[] DELETE_INDEX_TYPES = {TEXT, TEXT};
+
+    static final String INSERT_VECTOR_COLUMN = """
+            WITH stale AS (DELETE FROM neurondb.vector_columns v
+                           WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = v.table_name))
+            INSERT INTO neurondb.vector_columns (table_name, column_name, dims)
+            VALUES ($1::pg_catalog.regclass, $2, $3)
+            ON CONFLICT (table_name, column_name) DO UPDATE SET dims = EXCLUDED.dims""";
+    static final int[] INSERT_VECTOR_COLUMN_TYPES = {TEXT, TEXT, INT4};
+
+    private CatalogStatements() {
+    }
+
+    static List<Buffer> indexRow(IndexDefinition def) {
+        Map<String, Integer> sorted = new TreeMap<>(def.options());
+        String options = sorted.entrySet().stream()
+                .map(e -> "\"" + e.getKey() + "\": " + e.getValue())
+                .collect(Collectors.joining(", ", "{", "}"));
+        return List.of(text(def.schema()), text(def.name()), text(def.table().toSql()), text(def.column()), text(def.keyColumn()),
+                text(def.method().sqlName()), text(def.operator().opclass()), text(options));
+    }
+
+    static List<Buffer> indexKey(IndexDefinition def) {
+        return List.of(text(def.schema()), text(def.name()));
+    }
+
+    /** The table as the statement named it: PostgreSQL resolves it the way it just did for the DDL. */
+    static List<Buffer> vectorColumnRow(TableName table, Effect.NewVectorColumn column) {
+        return List.of(text(table.toSql()), text(column.name()), column.dims() == null ? null : text(column.dims().toString()));
+    }
+
+    private static Buffer text(String s) {
+        return ParamValues.text(s);
+    }
+}

@@ -1,0 +1,58 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.proxy.route.ProxyCommand;
+import io.neurondb.proxy.route.ProxyCommand.CallFunction;
+import io.neurondb.proxy.vectors.IndexStatus;
+import io.neurondb.proxy.vectors.VectorDatabase;
+
+import java.util.List;
+import java.util.Locale;
+
+/** The result sets of the statements the proxy answers about itself. */
+final class LocalAnswers {
+
+    private static final List<LocalResults.Column> INDEX_STATS = List.of(
+            LocalResults.Column.text("index_name"), LocalResults.Column.text("table_name"), LocalResults.Column.text("column_name"),
+            LocalResults.Column.text("method"), LocalResults.Column.text("metric"), LocalResults.Column.int4("dims"),
+            LocalResults.Column.int8("rows"), LocalResults.Column.int8("memory_bytes"), LocalResults.Column.float8("build_seconds"),
+            LocalResults.Column.text("state"));
+
+    private LocalAnswers() {
+    }
+
+    /** The columns of a statement's answer (for Describe), or null when it returns no rows. */
+    static LocalResults shapeOf(ProxyCommand command, ProxyFacts facts) {
+        return switch (command) {
+            case ProxyCommand.ShowSetting show -> LocalResults.select(List.of(LocalResults.Column.text(show.name())));
+            case CallFunction call -> LocalResults.select(columns(call));
+            default -> null;
+        };
+    }
+
+    private static List<LocalResults.Column> columns(CallFunction call) {
+        return switch (call.function()) {
+            case VERSION -> List.of(LocalResults.Column.text(call.columnName()));
+            case GPU_ENABLED -> List.of(LocalResults.Column.bool(call.columnName()));
+            case GPU_DEVICE_COUNT -> List.of(LocalResults.Column.int4(call.columnName()));
+            case INDEX_STATS -> INDEX_STATS;
+        };
+    }
+
+    static LocalResults call(CallFunction call, ProxyFacts facts, VectorDatabase database) {
+        LocalResults result = LocalResults.select(columns(call));
+        switch (call.function()) {
+            case GPU_ENABLED -> result.row(facts.gpuEnabled());
+            case GPU_DEVICE_COUNT -> result.row(facts.gpuDeviceCount());
+            case INDEX_STATS -> {
+                if (database != null) {
+                    for (IndexStatus s : database.stats()) {
+                        result.row(s.indexName(), s.tableName(), s.columnName(), s.method(), s.metric(), s.dims(), s.rows(),
+                                s.memoryBytes(), s.buildSeconds(), s.state().name().toLowerCase(Locale.ROOT));
+                    }
+                }
+            }
+            case VERSION -> throw new IllegalStateException("neurondb.version() is answered by the installed extension");
+        }
+        return result;
+    }
+}

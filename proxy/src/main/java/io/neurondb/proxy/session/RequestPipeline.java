@@ -1,0 +1,871 @@
+package io.neurondb.proxy.session;
+
+import io.neurondb.proxy.protocol.BackendMessages;
+import io.neurondb.proxy.protocol.BindMessage;
+import io.neurondb.proxy.protocol.ErrorFields;
+import io.neurondb.proxy.protocol.Frame;
+import io.neurondb.proxy.protocol.FrontendMessages;
+import io.neurondb.proxy.protocol.MessageWriter;
+import io.neurondb.proxy.protocol.ParseMessage;
+import io.neurondb.proxy.protocol.PgProtocol;
+import io.neurondb.proxy.protocol.SqlState;
+import io.neurondb.proxy.protocol.TransactionStatus;
+import io.neurondb.proxy.route.Effect;
+import io.neurondb.proxy.route.ParamPlan;
+import io.neurondb.proxy.route.ProxyCommand;
+import io.neurondb.proxy.route.StatementPlan;
+import io.neurondb.proxy.route.StatementRouter;
+import io.neurondb.proxy.route.StatementRouter.PlannedStatement;
+import io.neurondb.proxy.route.TableName;
+import io.neurondb.proxy.route.VectorCatalog;
+import io.neurondb.proxy.values.CopyInTranslator;
+import io.neurondb.proxy.values.VectorFormatException;
+import io.neurondb.proxy.vectors.VectorDatabase;
+import io.neurondb.proxy.vectors.VectorSqlException;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The client's requests after login, turned into what the server is sent and what the proxy
+ * answers itself: statements are planned by the {@link StatementRouter}; plain ones pass as
+ * the client's own bytes; rewritten ones go out re-encoded with their parameters converted;
+ * kNN statements get the engine's candidates; the proxy's own statements are answered in
+ * their place in the reply order, which the {@link ReplyQueue} keeps.
+ *
+ * <p>A simple Query that needs the proxy is carried out as the equivalent extended-protocol
+ * messages (one implicit transaction up to the Sync, as the simple protocol has), so values
+ * can travel as parameters.
+ */
+final class RequestPipeline implements ReplyQueue.Output {
+
+    private static final Logger log = LoggerFactory.getLogger(RequestPipeline.class);
+
+    /** Names the proxy uses for statements it injects in the client's extended-protocol stream. */
+    private static final String INJECTED = "__neurondb_internal";
+
+    /** What the pipeline needs from the session around it. */
+    interface Host {
+        void forward(Frame frame);
+
+        void forward(Buffer message);
+
+        void toClient(Frame frame);
+
+        void toClient(Buffer message);
+
+        /** Holds decoding the client until {@link #resumeClient()} (async work in the middle of its stream). */
+        void pauseClient();
+
+        void resumeClient();
+
+        /** The future, completing on the session's own thread. */
+        <T> Future<T> onSessionContext(Future<T> f);
+
+        void transactionStatus(TransactionStatus status);
+
+        TransactionStatus transactionStatus();
+
+        SessionInfo info();
+
+        /** The proxy's own answers about itself (functions, index stats). */
+        ProxyFacts facts();
+    }
+
+    private final Host host;
+    private final StatementRouter router;
+    private final VectorDatabase database;
+    private final ReplyQueue replies;
+    private final ClientStatements statements = new ClientStatements();
+    private final SessionSettings settings = new SessionSettings();
+    private final KnnExecutor knn;
+
+    /** Something was forwarded since the last Sync: the Sync must go to the server. */
+    private boolean batchForwarded;
+    /** A local error ended the batch: client messages up to its Sync are dropped. */
+    private boolean discardUntilSync;
+    /** A statement changed the vector catalog: re-read it once the transaction is over. */
+    private boolean catalogChanged;
+    /** Tables written in the current transaction: their indexes are stale for this session now, for all once it ends. */
+    private final Set<TableName> writtenTables = new HashSet<>();
+    private CopyInTranslator copyIn;
+    private boolean copyInFailed;
+
+    RequestPipeline(Host host, StatementRouter router, VectorDatabase database) {
+        this.host = host;
+        this.router = router;
+        this.database = database;
+        this.replies = new ReplyQueue(this, this::catalog);
+        this.knn = new KnnExecutor(settings);
+    }
+
+    private VectorCatalog catalog() {
+        return database == null ? VectorCatalog.EMPTY : database.catalog();
+    }
+
+    // ======================= client requests =======================
+
+    void onClientFrame(Frame f) {
+        switch (f.type()) {
+            case PgProtocol.QUERY -> onQuery(f);
+            case PgProtocol.PARSE -> onParse(f);
+            case PgProtocol.BIND -> onBind(f);
+            case PgProtocol.DESCRIBE -> onDescribe(f);
+            case PgProtocol.EXECUTE -> onExecute(f);
+            case PgProtocol.CLOSE -> onClose(f);
+            case PgProtocol.SYNC -> onSync(f);
+            case PgProtocol.FLUSH -> {
+                if (!discardUntilSync) {
+                    host.forward(f);
+                }
+            }
+            case PgProtocol.FUNCTION_CALL -> {
+                host.forward(f);
+                replies.add(PendingReply.of(PendingReply.Kind.FUNCTION_CALL));
+            }
+            case PgProtocol.COPY_DATA -> onCopyData(f);
+            case PgProtocol.COPY_DONE, PgProtocol.COPY_FAIL -> onCopyEnd(f);
+            default -> host.forward(f);
+        }
+    }
+
+    // ---- simple protocol ----
+
+    private void onQuery(Frame f) {
+        String sql = FrontendMessages.query(f).sql();
+        statements.forgetUnnamed();
+        List<PlannedStatement> planned = router.planQuery(sql, catalog());
+        if (planned.size() == 1 && StatementRouter.isPlain(planned.getFirst().plan())) {
+            host.forward(f);
+            replies.add(PendingReply.of(PendingReply.Kind.QUERY));
+            return;
+        }
+        batchForwarded = false;
+        runSimple(planned.iterator());
+    }
+
+    /**
+     * Carries out a simple query's statements in order; a statement that needs async work
+     * (building an index) pauses the client and continues here when done.
+     */
+    private void runSimple(Iterator<PlannedStatement> rest) {
+        while (rest.hasNext()) {
+            PlannedStatement s = rest.next();
+            Future<?> pending = runSimpleStatement(s);
+            if (pending != null) {
+                host.pauseClient();
+                pending.onComplete(ar -> {
+                    runSimple(rest);
+                    host.resumeClient();
+                });
+                return;
+            }
+        }
+        endBatch();
+    }
+
+    /** Runs one statement of a simple query; returns a future when it completes later. */
+    private Future<?> runSimpleStatement(PlannedStatement s) {
+        StatementPlan plan = s.plan();
+        switch (plan) {
+            case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), null, p.effect(), false);
+            case StatementPlan.Rewrite r -> {
+                try {
+                    List<Buffer> values = ParamValues.extras(r.params(), null);
+                    forwardStatement("", "", r.sql(), ParamValues.types(r.params(), new int[0]), values, null, r.effect(), false);
+                } catch (VectorFormatException e) {
+                    localError(ErrorFields.error(e.sqlState(), e.getMessage()));
+                }
+            }
+            case StatementPlan.Knn k -> {
+                try {
+                    KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables);
+                    if (run.localAnswer() != null) {
+                        LocalResults rows = run.localAnswer();
+                        replies.add(PendingReply.local(rows::all));
+                    } else {
+                        forwardStatement("", "", k.sql(), ParamValues.types(k.params(), new int[0]), run.extras(), null, Effect.NONE, true);
+                    }
+                } catch (VectorFormatException | VectorSqlException e) {
+                    localError(errorOf(e));
+                }
+            }
+            case StatementPlan.Command c -> {
+                return runCommand(c.command(), s.sql(), false);
+            }
+        }
+        return null;
+    }
+
+    /** The Sync that ends a simple query carried out in the extended protocol. */
+    private void endBatch() {
+        discardUntilSync = false;
+        if (batchForwarded) {
+            host.forward(SYNC);
+            replies.add(PendingReply.of(PendingReply.Kind.SYNC));
+        } else {
+            replies.add(PendingReply.localSync(() -> List.of(host.transactionStatus().encodeReadyForQuery())));
+        }
+        batchForwarded = false;
+    }
+
+    // ---- extended protocol ----
+
+    private void onParse(Frame f) {
+        if (discardUntilSync) {
+            return;
+        }
+        ParseMessage parse = ParseMessage.decode(f);
+        StatementPlan plan = router.planStatement(parse.sql(), catalog());
+        boolean wantShape = !catalog().tables().isEmpty();
+        switch (plan) {
+            case StatementPlan.Passthrough p -> {
+                forwardMarked(f);
+                register(parse, plan, false, false);
+                replies.add(PendingReply.of(PendingReply.Kind.PARSE));
+                if (wantShape) {
+                    describeHidden(parse.statementName());
+                }
+            }
+            case StatementPlan.Rewrite r -> forwardRewrittenParse(parse, plan, r.sql(), r.params(), false);
+            case StatementPlan.Knn k -> forwardRewrittenParse(parse, plan, k.sql(), k.params(), true);
+            case StatementPlan.Command c -> {
+                if (c.command() instanceof ProxyCommand.Reject reject) {
+                    localError(ErrorFields.error(reject.sqlState(), reject.message()));
+                } else if (c.command() instanceof ProxyCommand.SetSetting) {
+                    forwardMarked(f); // the server keeps the value too, so current_setting() sees it
+                    register(parse, plan, false, false);
+                    replies.add(PendingReply.of(PendingReply.Kind.PARSE));
+                } else {
+                    register(parse, plan, true, false);
+                    replies.add(PendingReply.local(() -> List.of(BackendMessages.parseComplete())));
+                }
+            }
+        }
+    }
+
+    private void forwardRewrittenParse(ParseMessage parse, StatementPlan plan, String sql, ParamPlan params, boolean knnShape) {
+        forwardMarked(new ParseMessage(parse.statementName(), sql, ParamValues.types(params, parse.parameterTypes())).encode());
+        register(parse, plan, false, knnShape);
+        replies.add(PendingReply.of(PendingReply.Kind.PARSE));
+        describeHidden(parse.statementName());
+    }
+
+    private void register(ParseMessage parse, StatementPlan plan, boolean local, boolean knnShape) {
+        statements.putStatement(new ClientStatements.Statement(parse.statementName(), parse.sql(), plan, local,
+                parse.parameterTypes(), new ResultColumns(knnShape)));
+    }
+
+    /** Learns a statement's result shape (which columns hold vectors) before any of its rows arrive. */
+    private void describeHidden(String statementName) {
+        host.forward(describe((byte) 'S', statementName));
+        PendingReply d = PendingReply.hidden(PendingReply.Kind.DESCRIBE);
+        ClientStatements.Statement s = statements.statement(statementName);
+        d.results = s == null ? null : s.results;
+        replies.add(d);
+    }
+
+    private void onBind(Frame f) {
+        if (discardUntilSync) {
+            return;
+        }
+        FrontendMessages.Bind names = FrontendMessages.bind(f);
+        ClientStatements.Statement s = statements.statement(names.statementName());
+        if (s == null) {
+            forwardMarked(f); // the server says the statement does not exist
+            replies.add(PendingReply.of(PendingReply.Kind.BIND));
+            return;
+        }
+        BindMessage bind = s.results.hasVectors() || !(s.plan instanceof StatementPlan.Passthrough) || s.local
+                ? BindMessage.decode(f) : null;
+        ClientStatements.Portal portal = new ClientStatements.Portal(names.portalName(), s, bind,
+                s.results.forPortal(bind));
+        statements.putPortal(portal);
+        try {
+            switch (s.plan) {
+                case StatementPlan.Passthrough p -> forwardBind(f);
+                case StatementPlan.Rewrite r -> forwardBind(ParamValues.convert(bind, r.params(), List.of()).encode());
+                case StatementPlan.Knn k -> {
+                    KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables);
+                    if (run.localAnswer() != null) {
+                        portal.localRows = run.localAnswer();
+                        replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
+                    } else {
+                        forwardBind(ParamValues.convert(bind, k.params(), run.extras()).encode());
+                    }
+                }
+                case StatementPlan.Command c -> {
+                    if (s.local) {
+                        replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
+                    } else {
+                        forwardBind(f);
+                    }
+                }
+            }
+        } catch (VectorFormatException | VectorSqlException e) {
+            statements.closePortal(names.portalName());
+            localError(errorOf(e));
+        }
+    }
+
+    private void forwardBind(Frame f) {
+        forwardMarked(f);
+        replies.add(PendingReply.of(PendingReply.Kind.BIND));
+    }
+
+    private void forwardBind(Buffer encoded) {
+        forwardMarked(encoded);
+        replies.add(PendingReply.of(PendingReply.Kind.BIND));
+    }
+
+    private void onDescribe(Frame f) {
+        if (discardUntilSync) {
+            return;
+        }
+        FrontendMessages.Target target = FrontendMessages.target(f);
+        if (target.isStatement()) {
+            ClientStatements.Statement s = statements.statement(target.name());
+            if (s != null && s.local) {
+                replies.add(PendingReply.local(() -> {
+                    List<Buffer> out = new ArrayList<>(2);
+                    out.add(BackendMessages.parameterDescription(new int[0]));
+                    out.add(describeLocal(s, null));
+                    return out;
+                }));
+                return;
+            }
+            forwardMarked(f);
+            PendingReply d = PendingReply.of(PendingReply.Kind.DESCRIBE);
+            if (s != null) {
+                d.results = s.results;
+                d.visibleParams = clientParams(s);
+            }
+            replies.add(d);
+            return;
+        }
+        ClientStatements.Portal p = statements.portal(target.name());
+        if (p != null && p.local()) {
+            replies.add(PendingReply.local(() -> List.of(p.localRows != null ? p.localRows.rowDescription(p.bind)
+                    : describeLocal(p.statement, p.bind))));
+            return;
+        }
+        forwardMarked(f);
+        PendingReply d = PendingReply.of(PendingReply.Kind.DESCRIBE);
+        d.results = p == null ? null : p.results;
+        replies.add(d);
+    }
+
+    private static int clientParams(ClientStatements.Statement s) {
+        return switch (s.plan) {
+            case StatementPlan.Rewrite r -> r.params().clientParams();
+            case StatementPlan.Knn k -> k.params().clientParams();
+            default -> -1;
+        };
+    }
+
+    /** RowDescription or NoData of a statement the proxy answers. */
+    private Buffer describeLocal(ClientStatements.Statement s, BindMessage formats) {
+        if (s.plan instanceof StatementPlan.Command c) {
+            LocalResults shape = LocalAnswers.shapeOf(c.command(), host.facts());
+            if (shape != null) {
+                return shape.rowDescription(formats);
+            }
+        }
+        return BackendMessages.noData();
+    }
+
+    private void onExecute(Frame f) {
+        if (discardUntilSync) {
+            return;
+        }
+        FrontendMessages.Execute exec = FrontendMessages.execute(f);
+        ClientStatements.Portal p = statements.portal(exec.portalName());
+        if (p == null) {
+            forwardMarked(f);
+            replies.add(PendingReply.of(PendingReply.Kind.EXECUTE));
+            return;
+        }
+        if (p.localRows != null) {
+            sendLocalRows(p, exec.maxRows());
+            return;
+        }
+        StatementPlan plan = p.statement.plan;
+        if (plan instanceof StatementPlan.Command c) {
+            if (p.statement.local) {
+                Future<?> pending = runCommand(c.command(), p.statement.sql, true);
+                if (pending != null) {
+                    host.pauseClient();
+                    pending.onComplete(ar -> host.resumeClient());
+                }
+                return;
+            }
+            if (c.command() instanceof ProxyCommand.SetSetting set) {
+                SessionSettings.Refusal refusal = set.name() == null ? null : SessionSettings.check(set.name(), set.value());
+                if (refusal != null) {
+                    localError(refusalError(refusal));
+                    return;
+                }
+                forwardMarked(f);
+                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+                e.onSuccess = () -> settings.applied(set.name(), set.value(), set.local());
+                replies.add(e);
+                return;
+            }
+        }
+        Effect effect = switch (plan) {
+            case StatementPlan.Passthrough pt -> pt.effect();
+            case StatementPlan.Rewrite r -> r.effect();
+            default -> Effect.NONE;
+        };
+        beforeEffect(effect);
+        forwardMarked(f);
+        PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+        e.results = p.results;
+        e.onSuccess = afterEffect(effect);
+        replies.add(e);
+        injectFollowUps(effect, true);
+    }
+
+    private void sendLocalRows(ClientStatements.Portal p, int maxRows) {
+        LocalResults rows = p.localRows;
+        int from = p.sent;
+        int to = maxRows > 0 ? Math.min(rows.rowCount(), from + maxRows) : rows.rowCount();
+        p.sent = to;
+        boolean suspended = to < rows.rowCount();
+        replies.add(PendingReply.local(() -> {
+            List<Buffer> out = new ArrayList<>(rows.dataRows(p.bind, from, to));
+            out.add(suspended ? PORTAL_SUSPENDED.copy() : BackendMessages.commandComplete(rows.commandTag()));
+            return out;
+        }));
+    }
+
+    private void onClose(Frame f) {
+        if (discardUntilSync) {
+            return;
+        }
+        FrontendMessages.Target target = FrontendMessages.target(f);
+        boolean local;
+        if (target.isStatement()) {
+            ClientStatements.Statement s = statements.statement(target.name());
+            local = s != null && s.local;
+            statements.closeStatement(target.name());
+        } else {
+            ClientStatements.Portal p = statements.portal(target.name());
+            local = p != null && p.local() && p.statement.local;
+            statements.closePortal(target.name());
+        }
+        if (local) {
+            replies.add(PendingReply.local(() -> List.of(BackendMessages.closeComplete())));
+        } else {
+            forwardMarked(f);
+            replies.add(PendingReply.of(PendingReply.Kind.CLOSE));
+        }
+    }
+
+    private void onSync(Frame f) {
+        discardUntilSync = false;
+        if (batchForwarded || !replies.isEmpty()) {
+            host.forward(f);
+            replies.add(PendingReply.of(PendingReply.Kind.SYNC));
+        } else {
+            replies.add(PendingReply.localSync(() -> List.of(host.transactionStatus().encodeReadyForQuery())));
+        }
+        batchForwarded = false;
+    }
+
+    // ---- COPY FROM STDIN into vector columns ----
+
+    private void onCopyData(Frame f) {
+        if (copyIn == null) {
+            host.forward(f);
+            return;
+        }
+        if (copyInFailed) {
+            return;
+        }
+        try {
+            Buffer payload = f.payload();
+            byte[] out = copyIn.feed(payload.getBytes(), 0, payload.length());
+            if (out.length > 0) {
+                host.forward(copyData(out));
+            }
+        } catch (VectorFormatException e) {
+            failCopy(e.getMessage());
+        }
+    }
+
+    private void onCopyEnd(Frame f) {
+        if (copyIn == null) {
+            host.forward(f);
+            return;
+        }
+        CopyInTranslator translator = copyIn;
+        boolean failed = copyInFailed;
+        copyIn = null;
+        copyInFailed = false;
+        if (failed) {
+            return; // the server already has our CopyFail
+        }
+        if (f.type() == PgProtocol.COPY_DONE) {
+            try {
+                byte[] rest = translator.finish();
+                if (rest.length > 0) {
+                    host.forward(copyData(rest));
+                }
+            } catch (VectorFormatException e) {
+                host.forward(copyFail(e.getMessage()));
+                return;
+            }
+        }
+        host.forward(f);
+    }
+
+    /** Bad vector data: the server abandons the COPY with our message; the rest of the client's data is dropped. */
+    private void failCopy(String message) {
+        copyInFailed = true;
+        host.forward(copyFail(message));
+    }
+
+    // ======================= the proxy's own statements =======================
+
+    /**
+     * Carries out a statement the proxy handles itself, at its Execute (or in its place in a
+     * simple query). Returns a future when the work completes later; the client is paused until then.
+     */
+    private Future<?> runCommand(ProxyCommand command, String sql, boolean extended) {
+        switch (command) {
+            case ProxyCommand.Reject r -> localError(ErrorFields.error(r.sqlState(), r.message()));
+            case ProxyCommand.ShowSetting show -> {
+                SessionSettings.Refusal refusal = SessionSettings.check(show.name(), null);
+                if (refusal != null) {
+                    localError(refusalError(refusal));
+                } else {
+                    replies.add(PendingReply.local(() -> localRows(LocalResults.select(List.of(LocalResults.Column.text(show.name())))
+                            .row(settings.value(show.name())), extended)));
+                }
+            }
+            case ProxyCommand.SetSetting set -> {
+                SessionSettings.Refusal refusal = set.name() == null ? null : SessionSettings.check(set.name(), set.value());
+                if (refusal != null) {
+                    localError(refusalError(refusal));
+                } else {
+                    PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+                    e.onSuccess = () -> settings.applied(set.name(), set.value(), set.local());
+                    forwardInjected(sql, new int[0], List.of(), e, extended);
+                }
+            }
+            case ProxyCommand.CallFunction call -> replies.add(PendingReply.local(() ->
+                    localRows(LocalAnswers.call(call, host.facts(), database), extended)));
+            case ProxyCommand.CreateExtension ce -> {
+                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+                e.tag = "CREATE EXTENSION";
+                e.onSuccess = this::catalogChanged;
+                forwardInjected(io.neurondb.proxy.shim.ShimScripts.install(ce.schema(), ce.ifNotExists(), ce.version()),
+                        new int[0], List.of(), e, extended);
+            }
+            case ProxyCommand.UpdateExtension ue -> {
+                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+                e.tag = "ALTER EXTENSION";
+                e.onSuccess = this::catalogChanged;
+                forwardInjected(io.neurondb.proxy.shim.ShimScripts.update(ue.toVersion()), new int[0], List.of(), e, extended);
+            }
+            case ProxyCommand.DropExtension de -> {
+                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+                e.tag = "DROP EXTENSION";
+                e.onSuccess = this::catalogChanged;
+                forwardInjected(io.neurondb.proxy.shim.ShimScripts.drop(de.ifExists(), de.cascade()), new int[0], List.of(), e, extended);
+            }
+            case ProxyCommand.CreateVectorIndex ci -> {
+                return createIndex(ci, extended);
+            }
+            case ProxyCommand.DropVectorIndexes di -> dropIndexes(di, extended);
+            case ProxyCommand.ReindexVectorIndex ri -> {
+                if (database == null) {
+                    localError(noEngine());
+                    return null;
+                }
+                return host.onSessionContext(database.rebuild(ri.index())).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        replies.add(PendingReply.local(() -> List.of(BackendMessages.commandComplete("REINDEX"))));
+                    } else {
+                        localError(errorOf(ar.cause()));
+                    }
+                });
+            }
+        }
+        return null;
+    }
+
+    private Future<?> createIndex(ProxyCommand.CreateVectorIndex ci, boolean extended) {
+        if (database == null) {
+            localError(noEngine());
+            return null;
+        }
+        return host.onSessionContext(database.prepareIndex(ci)).onComplete(ar -> {
+            if (ar.failed()) {
+                localError(errorOf(ar.cause()));
+                return;
+            }
+            var prepared = ar.result();
+            if (prepared.alreadyExists()) {
+                replies.add(PendingReply.local(() -> List.of(
+                        ErrorFields.of("NOTICE", "42P07", prepared.skipNotice()).encodeNotice(),
+                        BackendMessages.commandComplete("CREATE INDEX"))));
+                return;
+            }
+            var def = prepared.def();
+            PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+            e.tag = "CREATE INDEX";
+            e.onSuccess = () -> {
+                database.register(prepared);
+                catalogChanged();
+            };
+            e.onFailure = () -> database.discard(prepared);
+            forwardInjected(CatalogStatements.INSERT_INDEX, CatalogStatements.INSERT_INDEX_TYPES,
+                    CatalogStatements.indexRow(def), e, extended);
+        });
+    }
+
+    private void dropIndexes(ProxyCommand.DropVectorIndexes di, boolean extended) {
+        if (di.remainingSql() != null) {
+            forwardInjected(di.remainingSql(), new int[0], List.of(), PendingReply.hidden(PendingReply.Kind.EXECUTE), extended);
+        }
+        for (int i = 0; i < di.indexes().size(); i++) {
+            var def = di.indexes().get(i);
+            boolean last = i == di.indexes().size() - 1;
+            PendingReply e = last ? PendingReply.of(PendingReply.Kind.EXECUTE) : PendingReply.hidden(PendingReply.Kind.EXECUTE);
+            e.tag = "DROP INDEX";
+            e.onSuccess = () -> {
+                if (database != null) {
+                    database.drop(def);
+                }
+                catalogChanged();
+            };
+            forwardInjected(CatalogStatements.DELETE_INDEX, CatalogStatements.DELETE_INDEX_TYPES,
+                    CatalogStatements.indexKey(def), e, extended);
+        }
+    }
+
+    /**
+     * Sends a statement of the proxy's own in the client's stream: its Parse and Bind replies
+     * are hidden, its Execute reply is {@code execute}'s to shape. In the extended protocol it
+     * uses a name of its own (and closes it) so the client's unnamed statement survives.
+     */
+    private void forwardInjected(String sql, int[] types, List<Buffer> values, PendingReply execute, boolean extended) {
+        String name = extended ? INJECTED : "";
+        forwardStatement(name, name, sql, types, values, null, Effect.NONE, false, execute);
+        if (extended) {
+            host.forward(close((byte) 'S', name));
+            replies.add(PendingReply.hidden(PendingReply.Kind.CLOSE));
+            host.forward(close((byte) 'P', name));
+            replies.add(PendingReply.hidden(PendingReply.Kind.CLOSE));
+        }
+    }
+
+    private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
+                                  BindMessage resultFormats, Effect effect, boolean knnShape) {
+        PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+        forwardStatement(statement, portal, sql, types, values, resultFormats, effect, knnShape, e);
+    }
+
+    /** Parse, Bind, (Describe,) Execute of one statement, standing in for part of a simple query or a command. */
+    private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
+                                  BindMessage resultFormats, Effect effect, boolean knnShape, PendingReply execute) {
+        forwardMarked(new ParseMessage(statement, sql, types).encode());
+        replies.add(PendingReply.hidden(PendingReply.Kind.PARSE));
+        BindMessage bind = new BindMessage(portal, statement, new short[0], values.toArray(Buffer[]::new), new short[0]);
+        host.forward(bind.encode());
+        replies.add(PendingReply.hidden(PendingReply.Kind.BIND));
+        ResultColumns results = new ResultColumns(knnShape);
+        if (!execute.hidden()) {
+            host.forward(describe((byte) 'P', portal));
+            PendingReply d = PendingReply.rowsOnly();
+            d.results = results;
+            replies.add(d);
+        }
+        beforeEffect(effect);
+        host.forward(executeMessage(portal));
+        execute.results = results;
+        Runnable after = afterEffect(effect);
+        if (after != null) {
+            Runnable own = execute.onSuccess;
+            execute.onSuccess = own == null ? after : () -> {
+                own.run();
+                after.run();
+            };
+        }
+        replies.add(execute);
+        injectFollowUps(effect, !statement.isEmpty());
+    }
+
+    // ---- effects of forwarded statements ----
+
+    private void beforeEffect(Effect effect) {
+        if (effect instanceof Effect.CopyIn c) {
+            copyIn = new CopyInTranslator(CopyFormats.of(c.options()), c.table().toString(), CopyFormats.vectorColumns(c, catalog()));
+            copyInFailed = false;
+        }
+    }
+
+    private Runnable afterEffect(Effect effect) {
+        return switch (effect) {
+            case Effect.None n -> null;
+            case Effect.RegisterVectorColumns r -> this::catalogChanged;
+            case Effect.TablesDropped d -> this::catalogChanged;
+            case Effect.TablesTruncated t -> () -> writtenTables.addAll(t.tables());
+            case Effect.TablesWritten w -> () -> writtenTables.addAll(w.tables());
+            case Effect.CopyIn c -> () -> writtenTables.add(c.table());
+        };
+    }
+
+    /**
+     * Catalog writes that belong to a statement go right behind it, before the client's Sync,
+     * so they commit or roll back with it; if the statement fails the server skips them.
+     */
+    private void injectFollowUps(Effect effect, boolean extended) {
+        if (effect instanceof Effect.RegisterVectorColumns r) {
+            for (Effect.NewVectorColumn col : r.columns()) {
+                forwardInjected(CatalogStatements.INSERT_VECTOR_COLUMN, CatalogStatements.INSERT_VECTOR_COLUMN_TYPES,
+                        CatalogStatements.vectorColumnRow(r.table(), col), PendingReply.hidden(PendingReply.Kind.EXECUTE), extended);
+            }
+        }
+    }
+
+    private void catalogChanged() {
+        catalogChanged = true;
+    }
+
+    // ======================= server replies =======================
+
+    void onServerFrame(Frame f) {
+        replies.onServerFrame(f);
+    }
+
+    @Override
+    public void toClient(Frame frame) {
+        host.toClient(frame);
+    }
+
+    @Override
+    public void toClient(Buffer message) {
+        host.toClient(message);
+    }
+
+    @Override
+    public void onCommandComplete(String tag) {
+        if (tag.equals("ROLLBACK")) {
+            settings.rolledBack();
+            writtenTables.clear();
+        }
+    }
+
+    @Override
+    public void onReady(TransactionStatus status, boolean errorSeen) {
+        host.transactionStatus(status);
+        if (status != TransactionStatus.IDLE) {
+            return;
+        }
+        if (errorSeen) {
+            settings.rolledBack();
+        } else {
+            settings.transactionEnded();
+        }
+        statements.transactionEnded();
+        if (!writtenTables.isEmpty() && database != null) {
+            database.tablesChanged(List.copyOf(writtenTables));
+        }
+        writtenTables.clear();
+        if (catalogChanged && database != null) {
+            catalogChanged = false;
+            // Statements the client sent after this one are planned against the new catalog.
+            host.pauseClient();
+            host.onSessionContext(database.refreshCatalog()).onComplete(ar -> {
+                if (ar.failed()) {
+                    log.warn("conn={} event=catalog_refresh_failed error=\"{}\"", host.info().connectionId(), ar.cause().toString());
+                }
+                host.resumeClient();
+            });
+        }
+    }
+
+    // ======================= helpers =======================
+
+    /** Forwards a client message and notes that the batch now needs the server's Sync. */
+    private void forwardMarked(Frame f) {
+        host.forward(f);
+        batchForwarded = true;
+    }
+
+    private void forwardMarked(Buffer message) {
+        host.forward(message);
+        batchForwarded = true;
+    }
+
+    /** An error of the proxy's own, in its place in the reply order; the rest of the batch is void. */
+    private void localError(ErrorFields error) {
+        replies.add(PendingReply.localError(error.encodeError()));
+        discardUntilSync = true;
+    }
+
+    private List<Buffer> localRows(LocalResults rows, boolean extended) {
+        if (!extended) {
+            return rows.all();
+        }
+        // Extended: the client described the statement separately; the Execute gets rows and completion.
+        List<Buffer> out = new ArrayList<>(rows.dataRows(null, 0, rows.rowCount()));
+        out.add(BackendMessages.commandComplete(rows.commandTag()));
+        return out;
+    }
+
+    private static ErrorFields refusalError(SessionSettings.Refusal r) {
+        ErrorFields e = ErrorFields.error(r.sqlState(), r.message());
+        return r.hint() == null ? e : e.withHint(r.hint());
+    }
+
+    private static ErrorFields noEngine() {
+        return ErrorFields.error(SqlState.FEATURE_NOT_SUPPORTED, "the NeuronDB engine is not available for this database");
+    }
+
+    static ErrorFields errorOf(Throwable t) {
+        if (t instanceof VectorFormatException v) {
+            return ErrorFields.error(v.sqlState(), v.getMessage());
+        }
+        if (t instanceof VectorSqlException v) {
+            return ErrorFields.error(v.sqlState(), v.getMessage());
+        }
+        log.error("event=vector_command_failed", t);
+        return ErrorFields.error(SqlState.INTERNAL_ERROR, "internal error in NeuronDB proxy: " + t);
+    }
+
+    private static final Buffer SYNC = MessageWriter.typed(PgProtocol.SYNC, 0).finish();
+    private static final Buffer PORTAL_SUSPENDED = MessageWriter.typed(PgProtocol.PORTAL_SUSPENDED, 0).finish();
+
+    private static Buffer describe(byte kind, String name) {
+        return MessageWriter.typed(PgProtocol.DESCRIBE, name.length() + 2).int8(kind).cstring(name).finish();
+    }
+
+    private static Buffer close(byte kind, String name) {
+        return MessageWriter.typed(PgProtocol.CLOSE, name.length() + 2).int8(kind).cstring(name).finish();
+    }
+
+    private static Buffer executeMessage(String portal) {
+        return MessageWriter.typed(PgProtocol.EXECUTE, portal.length() + 5).cstring(portal).int32(0).finish();
+    }
+
+    private static Buffer copyData(byte[] bytes) {
+        return MessageWriter.typed(PgProtocol.COPY_DATA, bytes.length).bytes(Buffer.buffer(bytes)).finish();
+    }
+
+    private static Buffer copyFail(String message) {
+        return MessageWriter.typed(PgProtocol.COPY_FAIL, message.length() + 1).cstring(message).finish();
+    }
+}

@@ -1,0 +1,73 @@
+package io.neurondb.tests.vector;
+
+import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.tests.support.ProxyUnderTest;
+import io.neurondb.tests.support.TestPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class VectorSmokeTest {
+
+    static LocalPostgres pg;
+    static ProxyUnderTest proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pg = TestPostgres.shared();
+        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS vec_smoke");
+            s.execute("CREATE DATABASE vec_smoke");
+        }
+        proxy = ProxyUnderTest.start(pg);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    @Test
+    void pgvectorQuickstart() throws Exception {
+        try (Connection c = proxy.connectTo("vec_smoke"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION vector");
+            s.execute("CREATE TABLE items (id bigserial PRIMARY KEY, embedding vector(3))");
+            s.execute("INSERT INTO items (embedding) VALUES ('[1,2,3]'), ('[4,5,6]')");
+            List<String> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT * FROM items ORDER BY embedding <-> '[3,1,2]' LIMIT 5")) {
+                while (rs.next()) {
+                    rows.add(rs.getLong(1) + " " + rs.getString(2));
+                }
+            }
+            assertThat(rows).containsExactly("1 [1,2,3]", "2 [4,5,6]");
+            s.execute("CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)");
+            rows.clear();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM items ORDER BY embedding <-> ? LIMIT ?")) {
+                ps.setString(1, "[4,5,7]");
+                ps.setInt(2, 5);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(rs.getString(1));
+                    }
+                }
+            }
+            assertThat(rows).containsExactly("2", "1");
+            try (ResultSet rs = s.executeQuery("SELECT * FROM neurondb.index_stats()")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("state")).isEqualTo("ready");
+                assertThat(rs.getLong("rows")).isEqualTo(2);
+            }
+        }
+    }
+}
