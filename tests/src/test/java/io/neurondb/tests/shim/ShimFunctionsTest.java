@@ -376,6 +376,35 @@ class ShimFunctionsTest {
                         + "error text, location text, bytes bigint, sha256 text, start_lsn pg_lsn, end_lsn pg_lsn, index_lsns jsonb");
     }
 
+    @Test
+    void noParallelKeepsTheQuerySerial() throws SQLException {
+        db.exec("""
+                CREATE TABLE par (id int, embedding real[]);
+                INSERT INTO par SELECT i, ARRAY[i, i]::real[] FROM generate_series(1, 20000) i;
+                ANALYZE par""");
+        try (Statement s = db.conn.createStatement()) {
+            s.execute("SET parallel_setup_cost = 0");
+            s.execute("SET parallel_tuple_cost = 0");
+            s.execute("SET min_parallel_table_scan_size = 0");
+            s.execute("SET max_parallel_workers_per_gather = 2");
+            String q = "SELECT id FROM par WHERE id > 0 %s UNION ALL SELECT id FROM par WHERE id < 0 %s";
+            assertThat(plan(s, "EXPLAIN " + q.formatted("", ""))).contains("Gather");
+            assertThat(plan(s, "EXPLAIN " + q.formatted("AND neurondb.no_parallel()", "AND neurondb.no_parallel()")))
+                    .doesNotContain("Gather").doesNotContain("Parallel");
+            s.execute("RESET ALL");
+        }
+    }
+
+    private static String plan(Statement s, String sql) throws SQLException {
+        StringBuilder out = new StringBuilder();
+        try (ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.append(rs.getString(1)).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
     /**
      * Exact kNN over 20,000 rows of 384 dimensions, each operator: records how long PostgreSQL
      * takes (printed; the bound only catches a pathological regression).
