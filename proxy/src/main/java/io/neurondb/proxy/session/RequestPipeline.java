@@ -144,7 +144,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         String sql = FrontendMessages.query(f).sql();
         statements.forgetUnnamed();
         List<PlannedStatement> planned = router.planQuery(sql, catalog());
-        if (planned.size() == 1 && StatementRouter.isPlain(planned.getFirst().plan())) {
+        if (planned.stream().allMatch(p -> StatementRouter.isPlain(servedBy(p.plan())))) {
             host.forward(f);
             replies.add(PendingReply.of(PendingReply.Kind.QUERY));
             return;
@@ -175,7 +175,7 @@ final class RequestPipeline implements ReplyQueue.Output {
 
     /** Runs one statement of a simple query; returns a future when it completes later. */
     private Future<?> runSimpleStatement(PlannedStatement s) {
-        StatementPlan plan = s.plan();
+        StatementPlan plan = servedBy(s.plan());
         switch (plan) {
             case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), null, p.effect(), false);
             case StatementPlan.Rewrite r -> {
@@ -193,7 +193,8 @@ final class RequestPipeline implements ReplyQueue.Output {
                         LocalResults rows = run.localAnswer();
                         replies.add(PendingReply.local(rows::all));
                     } else {
-                        forwardStatement("", "", k.sql(), ParamValues.types(k.params(), new int[0]), run.extras(), null, Effect.NONE, true);
+                        forwardStatement("", "", k.sql(), ParamValues.types(k.params(), new int[0]),
+                                ParamValues.extras(k.params(), run.extras()), null, Effect.NONE, true);
                     }
                 } catch (VectorFormatException | VectorSqlException e) {
                     localError(errorOf(e));
@@ -225,7 +226,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             return;
         }
         ParseMessage parse = ParseMessage.decode(f);
-        StatementPlan plan = router.planStatement(parse.sql(), catalog());
+        StatementPlan plan = servedBy(router.planStatement(parse.sql(), catalog()));
         boolean wantShape = !catalog().tables().isEmpty();
         switch (plan) {
             case StatementPlan.Passthrough p -> {
@@ -251,6 +252,18 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
             }
         }
+    }
+
+    /**
+     * {@code neurondb.version()} is the installed extension's version, which the shim's
+     * function in PostgreSQL knows: that statement goes to the server.
+     */
+    private static StatementPlan servedBy(StatementPlan plan) {
+        if (plan instanceof StatementPlan.Command(ProxyCommand.CallFunction call)
+                && call.function() == ProxyCommand.NeuronDbFunction.VERSION) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        return plan;
     }
 
     private void forwardRewrittenParse(ParseMessage parse, StatementPlan plan, String sql, ParamPlan params, boolean knnShape) {
