@@ -9,9 +9,7 @@ import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.LongValue;
 import net.sf.jsqlparser.expression.StringValue;
 import net.sf.jsqlparser.expression.operators.relational.CosineSimilarity;
-import net.sf.jsqlparser.expression.operators.relational.DoubleAnd;
 import net.sf.jsqlparser.expression.operators.relational.GeometryDistance;
-import net.sf.jsqlparser.expression.operators.relational.Matches;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
 import net.sf.jsqlparser.statement.select.AllColumns;
@@ -320,10 +318,7 @@ final class KnnSelectRewriter {
         if (e instanceof CosineSimilarity) {
             return DistanceOperator.COSINE;
         }
-        if ((e instanceof Matches && "@@".equals(ctx.l1Placeholder)) || (e instanceof DoubleAnd && "&&".equals(ctx.l1Placeholder))) {
-            return DistanceOperator.L1;
-        }
-        return null;
+        return ctx.placeholderOperator(e);
     }
 
     /** A column of the driving table: unqualified, or qualified by its alias (or its name when it has none). */

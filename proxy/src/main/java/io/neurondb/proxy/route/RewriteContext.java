@@ -26,8 +26,8 @@ final class RewriteContext {
 
     final VectorCatalog catalog;
     final int clientParams;
-    /** The operator standing in for {@code <+>} in the text JSqlParser saw, or null. */
-    final String l1Placeholder;
+    /** Operators standing in for distance operators in the text JSqlParser saw (placeholder to operator). */
+    final Map<String, DistanceOperator> placeholders;
 
     private final BitSet vectorParams = new BitSet();
     private final List<ParamPlan.Extra> extras = new ArrayList<>();
@@ -40,10 +40,19 @@ final class RewriteContext {
     private final Map<String, VectorCatalog.Table> byQualifier = new HashMap<>();
     private final List<VectorCatalog.Table> inScope = new ArrayList<>();
 
-    RewriteContext(VectorCatalog catalog, int clientParams, String l1Placeholder) {
+    RewriteContext(VectorCatalog catalog, int clientParams, Map<String, DistanceOperator> placeholders) {
         this.catalog = catalog;
         this.clientParams = clientParams;
-        this.l1Placeholder = l1Placeholder;
+        this.placeholders = Map.copyOf(placeholders);
+    }
+
+    /** The distance operator a placeholder node stands for, or null. */
+    DistanceOperator placeholderOperator(Expression e) {
+        if (placeholders.isEmpty() || !(e instanceof net.sf.jsqlparser.expression.BinaryExpression b)
+                || b.getStringExpression() == null) {
+            return null;
+        }
+        return placeholders.get(b.getStringExpression().trim());
     }
 
     // ---- names ----------------------------------------------------------------------------

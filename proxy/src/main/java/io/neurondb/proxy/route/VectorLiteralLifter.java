@@ -6,6 +6,12 @@ import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.Function;
 import net.sf.jsqlparser.expression.JdbcParameter;
 import net.sf.jsqlparser.expression.StringValue;
+import net.sf.jsqlparser.expression.operators.arithmetic.BitwiseAnd;
+import net.sf.jsqlparser.expression.operators.arithmetic.BitwiseLeftShift;
+import net.sf.jsqlparser.expression.operators.arithmetic.BitwiseOr;
+import net.sf.jsqlparser.expression.operators.arithmetic.BitwiseRightShift;
+import net.sf.jsqlparser.expression.operators.arithmetic.BitwiseXor;
+import net.sf.jsqlparser.expression.operators.arithmetic.Modulo;
 import net.sf.jsqlparser.expression.operators.relational.CosineSimilarity;
 import net.sf.jsqlparser.expression.operators.relational.DoubleAnd;
 import net.sf.jsqlparser.expression.operators.relational.EqualsTo;
@@ -70,20 +76,60 @@ final class VectorLiteralLifter extends ExpressionDeParser {
         return super.visit(e, context);
     }
 
+    // Placeholders: operators JSqlParser accepts, standing in for the distance operators it does not.
+
     @Override
     public <S> StringBuilder visit(Matches e, S context) {
-        if ("@@".equals(ctx.l1Placeholder)) {
-            distance(e);
-        }
+        placeholder(e);
         return super.visit(e, context);
     }
 
     @Override
     public <S> StringBuilder visit(DoubleAnd e, S context) {
-        if ("&&".equals(ctx.l1Placeholder)) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(BitwiseLeftShift e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(BitwiseRightShift e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(BitwiseAnd e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(BitwiseOr e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(BitwiseXor e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    @Override
+    public <S> StringBuilder visit(Modulo e, S context) {
+        placeholder(e);
+        return super.visit(e, context);
+    }
+
+    private void placeholder(BinaryExpression e) {
+        if (ctx.placeholderOperator(e) != null) {
             distance(e);
         }
-        return super.visit(e, context);
     }
 
     @Override

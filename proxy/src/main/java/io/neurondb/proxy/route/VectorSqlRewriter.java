@@ -43,13 +43,18 @@ import java.util.Set;
  * <p>Statements JSqlParser cannot parse pass through. {@code <+>}, which JSqlParser rejects, is
  * replaced for parsing by an operator JSqlParser accepts that the statement does not otherwise
  * use ({@code @@} or {@code &&}), located by the tokenizer so string literals and comments are
- * never touched, and mapped back in the output.
+ * never touched, and mapped back in the output. When that parse fails (JSqlParser takes
+ * {@code <->} only where a comparison may stand, so {@code embedding <-> $1 < 0.5} fails), every
+ * distance operator is replaced the same way by an arithmetic-level operator the statement does
+ * not use ({@code << >> & | ^ %}). The re-printed text keeps the client's operator order, so
+ * PostgreSQL's own precedence applies to the output whatever tree JSqlParser built.
  */
 public final class VectorSqlRewriter {
 
     private static final Set<String> DISTANCE_OPERATORS = Set.of("<->", "<#>", "<=>", "<+>");
     private static final Set<String> VECTOR_WORDS = Set.of("vector", "halfvec", "sparsevec");
     private static final List<String> L1_PLACEHOLDERS = List.of("@@", "&&");
+    private static final List<String> ARITHMETIC_PLACEHOLDERS = List.of("<<", ">>", "&", "|", "^", "%");
 
     public StatementPlan rewrite(String sql, VectorCatalog catalog) {
         List<SqlToken> tokens;
@@ -76,22 +81,44 @@ public final class VectorSqlRewriter {
                 hasL1 |= t.text().equals("<+>");
             }
         }
-        String placeholder = null;
+        // JSqlParser knows <-> <#> <=> only at the level of comparisons, and not <+> at all.
+        // First try: the text as written, with <+> replaced by an operator of the same level
+        // that the statement does not use. Should that fail (e.g. "embedding <-> $1 < 0.5"),
+        // every distance operator is replaced by an arithmetic-level one the statement does not use.
+        Map<String, DistanceOperator> placeholders = new HashMap<>();
         String parseText = sql;
         if (hasL1) {
-            placeholder = L1_PLACEHOLDERS.stream().filter(p -> !operators.contains(p)).findFirst().orElse(null);
-            if (placeholder == null) {
+            String p = L1_PLACEHOLDERS.stream().filter(o -> !operators.contains(o)).findFirst().orElse(null);
+            if (p != null) {
+                placeholders.put(p, DistanceOperator.L1);
+                parseText = replaceOperators(sql, tokens, Map.of("<+>", " " + p + " "));
+            }
+        }
+        Statement statement = placeholders.isEmpty() && hasL1 ? null : parse(parseText);
+        if (statement == null) {
+            placeholders.clear();
+            Map<String, String> replacements = new HashMap<>();
+            List<String> pool = new ArrayList<>(ARITHMETIC_PLACEHOLDERS);
+            pool.removeAll(operators);
+            for (DistanceOperator op : DistanceOperator.values()) {
+                if (operators.contains(op.symbol())) {
+                    if (pool.isEmpty()) {
+                        return StatementPlan.Passthrough.PLAIN;
+                    }
+                    String p = pool.removeFirst();
+                    placeholders.put(p, op);
+                    replacements.put(op.symbol(), " " + p + " ");
+                }
+            }
+            if (replacements.isEmpty()) {
                 return StatementPlan.Passthrough.PLAIN;
             }
-            parseText = replaceOperator(sql, tokens, "<+>", " " + placeholder + " ");
+            statement = parse(replaceOperators(sql, tokens, replacements));
+            if (statement == null) {
+                return StatementPlan.Passthrough.PLAIN;
+            }
         }
-        Statement statement;
-        try {
-            statement = CCJSqlParserUtil.parse(parseText);
-        } catch (Exception | StackOverflowError e) {
-            return StatementPlan.Passthrough.PLAIN;
-        }
-        RewriteContext ctx = new RewriteContext(catalog, clientParams, placeholder);
+        RewriteContext ctx = new RewriteContext(catalog, clientParams, placeholders);
         StatementPlan plan;
         try {
             plan = plan(statement, ctx);
@@ -102,6 +129,14 @@ public final class VectorSqlRewriter {
             return StatementPlan.Passthrough.PLAIN;
         }
         return finish(plan, sql, tokens, ctx);
+    }
+
+    private static Statement parse(String text) {
+        try {
+            return CCJSqlParserUtil.parse(text);
+        } catch (Exception | StackOverflowError e) {
+            return null;
+        }
     }
 
     private static StatementPlan plan(Statement statement, RewriteContext ctx) {
@@ -202,23 +237,26 @@ public final class VectorSqlRewriter {
     }
 
     private static String restoreL1(String out, RewriteContext ctx) {
-        if (ctx.l1Placeholder == null) {
+        if (ctx.placeholders.isEmpty()) {
             return out;
         }
+        Map<String, String> back = new HashMap<>();
+        ctx.placeholders.forEach((placeholder, op) -> back.put(placeholder, op.symbol()));
         try {
-            return replaceOperator(out, SqlTokenizer.tokenize(out), ctx.l1Placeholder, "<+>");
+            return replaceOperators(out, SqlTokenizer.tokenize(out), back);
         } catch (SqlSyntaxException e) {
             return null;
         }
     }
 
-    /** {@code sql} with every operator token {@code op} replaced (never inside literals or comments). */
-    private static String replaceOperator(String sql, List<SqlToken> tokens, String op, String replacement) {
+    /** {@code sql} with operator tokens replaced as {@code replacements} says (never inside literals or comments). */
+    private static String replaceOperators(String sql, List<SqlToken> tokens, Map<String, String> replacements) {
         StringBuilder out = new StringBuilder(sql.length() + 8);
         int at = 0;
         for (SqlToken t : tokens) {
-            if (t.isOperator(op)) {
-                out.append(sql, at, t.start()).append(replacement);
+            String r = t.kind() == SqlToken.Kind.OPERATOR ? replacements.get(t.text()) : null;
+            if (r != null) {
+                out.append(sql, at, t.start()).append(r);
                 at = t.end();
             }
         }

@@ -73,7 +73,6 @@ class VectorSqlRewriterTest {
 
         @Test
         void unparsableStatementsPassThrough() {
-            assertThat(plan("SELECT id FROM items WHERE embedding <-> $1 < 0.5")).isSameAs(StatementPlan.Passthrough.PLAIN);
             assertThat(plan("SELECT FROM WHERE items")).isSameAs(StatementPlan.Passthrough.PLAIN);
             assertThat(plan("SELECT 'unterminated FROM items")).isSameAs(StatementPlan.Passthrough.PLAIN);
         }
@@ -391,6 +390,31 @@ class VectorSqlRewriterTest {
             KnnSpec aliased = knn("SELECT id, embedding <-> $1 AS Dist FROM items ORDER BY dist LIMIT 5").spec();
             assertThat(aliased.localAnswer().columns()).extracting(KnnSpec.OutputColumn::name).containsExactly("id", "dist");
             assertThat(knn("SELECT id FROM items WHERE id > 3 ORDER BY embedding <-> $1 LIMIT 5").spec().localAnswer()).isNull();
+        }
+
+        @Test
+        void aDistanceThresholdInWhere() {
+            // JSqlParser cannot parse "<-> ... <" as written: the arithmetic-level placeholders serve.
+            StatementPlan.Knn k = knn("SELECT id FROM items WHERE embedding <-> $1 < 0.5 AND embedding <=> '[1,2,3]' < 0.2 "
+                    + "AND name <> '<<' ORDER BY embedding <-> $1 LIMIT 5");
+            assertThat(norm(k.sql())).isEqualTo(
+                    "(SELECT id FROM items JOIN unnest($3::bigint[], $4::real[]) " + KNN_JOIN
+                    + " ON \"items\".\"id\" = \"__neurondb_knn\".\"__neurondb_id\" WHERE embedding <-> $1 < 0.5 AND embedding <=> $2 < 0.2"
+                    + " AND name <> '<<' ORDER BY \"__neurondb_knn\".\"__neurondb_rank\" LIMIT 5)"
+                    + " UNION ALL (SELECT id FROM items WHERE (embedding <-> $1 < 0.5 AND embedding <=> $2 < 0.2 AND name <> '<<')"
+                    + " AND \"items\".\"id\" <> ALL($3::bigint[]) AND neurondb.no_parallel() ORDER BY embedding <-> $1 LIMIT 5) LIMIT 5");
+            assertThat(k.spec().filtered()).isTrue();
+            assertThat(k.spec().operator()).isEqualTo(DistanceOperator.L2);
+            assertThat(vectorValue(k.params(), 0)).containsExactly(1f, 2f, 3f);
+        }
+
+        @Test
+        void arithmeticPlaceholdersAvoidOperatorsTheStatementUses() {
+            StatementPlan.Rewrite r = rewrite("SELECT id, flags << 2, flags >> 1 FROM items WHERE embedding <+> $1 < 0.5 AND embedding <-> $1 < 1");
+            assertThat(norm(r.sql())).isEqualTo("SELECT id, flags << 2, flags >> 1 FROM items WHERE embedding <+> $1 < 0.5 AND embedding <-> $1 < 1");
+            assertThat(r.params().isVector(1)).isTrue();
+            StatementPlan.Rewrite lifted = rewrite("SELECT 7 & 3 FROM items WHERE embedding <-> '[1,1,1]' < 1");
+            assertThat(norm(lifted.sql())).isEqualTo("SELECT 7 & 3 FROM items WHERE embedding <-> $1 < 1");
         }
 
         @Test
