@@ -68,7 +68,6 @@ CREATE TABLE neurondb.indexes (
 );
 COMMENT ON TABLE neurondb.indexes IS 'Vector index definitions served by the NeuronDB proxy (rebuilt from the tables after a restore)';
 
--- ---------------------------------------------------------------------------------------
 GRANT SELECT ON neurondb.extension, neurondb.objects, neurondb.vector_columns, neurondb.indexes TO PUBLIC;
 
 -- ---------------------------------------------------------------------------------------
@@ -174,10 +173,10 @@ BEGIN
                 RAISE EXCEPTION 'infinite value not allowed in vector' USING ERRCODE = '22000';
             END IF;
             x := e::numeric;
-            IF abs(x) > 3.4028234664e38 THEN
+            IF pg_catalog.abs(x) > 3.4028234664e38 THEN
                 RAISE EXCEPTION '"%" is out of range for type vector', e USING ERRCODE = '22003';
             END IF;
-            IF abs(x) < 1e-45 THEN
+            IF pg_catalog.abs(x) < 1e-45 THEN
                 x := 0;  -- underflows to zero, as strtof does
             END IF;
             result := result || x::float8::real;
@@ -221,7 +220,7 @@ BEGIN
     IF s IS NULL THEN
         PERFORM neurondb.check_pair(a, b);
     END IF;
-    RETURN sqrt(s);
+    RETURN pg_catalog.sqrt(s);
 END
 $fn$;
 
@@ -292,8 +291,8 @@ SELECT CASE
       OR pg_catalog.array_position(b, NULL) IS NOT NULL
     THEN neurondb.cosine_distance_slow(a, b)
     ELSE (SELECT CASE WHEN s.na = 0 OR s.nb = 0 THEN 'NaN'::float8
-                      ELSE 1 - GREATEST(-1::float8, LEAST(1::float8, s.dot / sqrt(s.na * s.nb))) END
-          FROM (SELECT sum(x::float8 * y) AS dot, sum(x::float8 * x) AS na, sum(y::float8 * y) AS nb
+                      ELSE 1 - GREATEST(-1::float8, LEAST(1::float8, s.dot / pg_catalog.sqrt(s.na * s.nb))) END
+          FROM (SELECT pg_catalog.sum(x::float8 * y) AS dot, pg_catalog.sum(x::float8 * x) AS na, pg_catalog.sum(y::float8 * y) AS nb
                 FROM unnest(a, b) AS t(x, y)) AS s)
 END
 $fn$;
@@ -310,7 +309,7 @@ BEGIN
         b := b[pg_catalog.array_lower(b, 1):pg_catalog.array_upper(b, 1)];
     END IF;
     FOR i IN 1..n LOOP
-        s := s + abs(a[i]::float8 - b[i]);
+        s := s + pg_catalog.abs(a[i]::float8 - b[i]);
     END LOOP;
     IF s IS NULL THEN
         PERFORM neurondb.check_pair(a, b);
@@ -339,7 +338,7 @@ BEGIN
     IF s IS NULL OR pg_catalog.array_ndims(v) IS DISTINCT FROM 1 THEN
         PERFORM neurondb.check_vector(v);
     END IF;
-    RETURN sqrt(s);
+    RETURN pg_catalog.sqrt(s);
 END
 $fn$;
 
@@ -361,7 +360,7 @@ BEGIN
         END LOOP;
         RETURN result;
     END IF;
-    s := sqrt(s);
+    s := pg_catalog.sqrt(s);
     FOREACH x IN ARRAY v LOOP
         result := result || (x / s)::real;
     END LOOP;
