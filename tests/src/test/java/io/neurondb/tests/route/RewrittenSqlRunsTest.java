@@ -164,6 +164,12 @@ class RewrittenSqlRunsTest {
     }
 
     @Test
+    void knnWithADistanceThreshold() throws Exception {
+        checkKnn("SELECT id, embedding <-> $1 AS d FROM items WHERE embedding <-> $1 < 0.9 AND name <> 'item 7' ORDER BY d LIMIT 8",
+                q -> List.of(vec(q)), 8, 0);
+    }
+
+    @Test
     void knnLargerThanTheTable() throws Exception {
         checkKnn("SELECT id FROM items WHERE category = 2 ORDER BY embedding <-> $1 LIMIT 500", q -> List.of(vec(q)), 500, 0);
     }
