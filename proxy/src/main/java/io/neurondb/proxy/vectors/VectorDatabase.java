@@ -122,11 +122,12 @@ public final class VectorDatabase {
                 log.info("event=index_dropped db={} index={} reason=\"not in catalog\"", database, e.def.qualifiedName());
             }
         }
+        List<Entry> added = new ArrayList<>();
         for (IndexDefinition d : listed.values()) {
             if (!entries.containsKey(d.qualifiedName())) {
                 Entry e = new Entry(d, changes.incrementAndGet());
                 entries.put(d.qualifiedName(), e);
-                requestBuild(e, null);
+                added.add(e);
             }
         }
         droppedAt.values().removeIf(at -> at <= start);
@@ -134,6 +135,10 @@ public final class VectorDatabase {
         versions.accumulateAndGet(v, Math::max);
         VectorCatalog installed = new VectorCatalog(v, read.tables(), List.copyOf(listed.values()));
         catalog = installed;
+        // Builds read the column's dimensions from the catalog: start them once it is installed.
+        for (Entry e : added) {
+            requestBuild(e, null);
+        }
         return installed;
     }
 
@@ -237,7 +242,7 @@ public final class VectorDatabase {
         return pool.preparedQuery("""
                         SELECT c.relname::text AS relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                          WHERE n.nspname = $1 AND c.relname::text = ANY($2)""")
-                .execute(Tuple.of(schema, candidates.toArray(new String[0])))
+                .execute(Tuple.tuple().addString(schema).addArrayOfString(candidates.toArray(new String[0])))
                 .map(rows -> {
                     Set<String> taken = new HashSet<>();
                     for (Row r : rows) {
