@@ -82,7 +82,7 @@ final class KnnSelectRewriter {
                 || ps.getLimit() == null || ps.getSelectItems() == null) {
             return null;
         }
-        if (!(ps.getFromItem() instanceof Table driving) || driving.getName() == null) {
+        if (!(ps.getFromItem() instanceof Table driving) || driving.getName() == null || driving.getSampleClause() != null) {
             return null;
         }
         VectorCatalog.Table table = ctx.catalog.table(RewriteContext.tableName(driving)).orElse(null);

@@ -11,6 +11,7 @@ import net.sf.jsqlparser.expression.operators.relational.ParenthesedExpressionLi
 import net.sf.jsqlparser.parser.CCJSqlParserUtil;
 import net.sf.jsqlparser.schema.Column;
 import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.ExplainStatement;
 import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.alter.Alter;
 import net.sf.jsqlparser.statement.create.table.CreateTable;
@@ -18,6 +19,8 @@ import net.sf.jsqlparser.statement.delete.Delete;
 import net.sf.jsqlparser.statement.insert.Insert;
 import net.sf.jsqlparser.statement.merge.Merge;
 import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
+import net.sf.jsqlparser.statement.select.Values;
 import net.sf.jsqlparser.statement.update.Update;
 import net.sf.jsqlparser.statement.update.UpdateSet;
 import net.sf.jsqlparser.util.TablesNamesFinder;
@@ -66,6 +69,9 @@ public final class VectorSqlRewriter {
         if (!relevant(tokens, catalog)) {
             return StatementPlan.Passthrough.PLAIN;
         }
+        // What to do when the statement cannot be rewritten: forward it, still noting a write
+        // to a table with engine indexes (found from the tokens, so it works unparsed too).
+        StatementPlan fallback = writeFallback(tokens, catalog);
         int clientParams = 0;
         boolean hasL1 = false;
         Set<String> operators = new HashSet<>();
@@ -103,7 +109,7 @@ public final class VectorSqlRewriter {
             for (DistanceOperator op : DistanceOperator.values()) {
                 if (operators.contains(op.symbol())) {
                     if (pool.isEmpty()) {
-                        return StatementPlan.Passthrough.PLAIN;
+                        return fallback;
                     }
                     String p = pool.removeFirst();
                     placeholders.put(p, op);
@@ -111,11 +117,11 @@ public final class VectorSqlRewriter {
                 }
             }
             if (replacements.isEmpty()) {
-                return StatementPlan.Passthrough.PLAIN;
+                return fallback;
             }
             statement = parse(replaceOperators(sql, tokens, replacements));
             if (statement == null) {
-                return StatementPlan.Passthrough.PLAIN;
+                return fallback;
             }
         }
         RewriteContext ctx = new RewriteContext(catalog, clientParams, placeholders);
@@ -126,9 +132,9 @@ public final class VectorSqlRewriter {
             return r.toPlan();
         } catch (RuntimeException | StackOverflowError e) {
             // A statement shape the deparser or this rewriter does not cope with: let PostgreSQL judge it.
-            return StatementPlan.Passthrough.PLAIN;
+            return fallback;
         }
-        return finish(plan, sql, tokens, ctx);
+        return finish(plan, sql, tokens, ctx, fallback);
     }
 
     private static Statement parse(String text) {
@@ -190,9 +196,18 @@ public final class VectorSqlRewriter {
                 collectScope(statement, ctx);
                 return general(statement, ctx, written(target, ctx));
             }
-            default -> {
+            case Select select -> {
                 collectScope(statement, ctx);
-                return general(statement, ctx, List.of());
+                return general(select, ctx, List.of());
+            }
+            case ExplainStatement explain -> {
+                collectScope(statement, ctx);
+                return general(explain, ctx, List.of());
+            }
+            default -> {
+                // Other statements (CREATE VIEW, CREATE FUNCTION, ...) cannot take parameters,
+                // so their vector literals cannot be lifted: PostgreSQL judges them as written.
+                return StatementPlan.Passthrough.PLAIN;
             }
         }
     }
@@ -213,7 +228,8 @@ public final class VectorSqlRewriter {
     }
 
     /** Maps the {@code <+>} placeholder back, checks the re-print kept the client's values, keeps the text when only parameters changed. */
-    private static StatementPlan finish(StatementPlan plan, String sql, List<SqlToken> original, RewriteContext ctx) {
+    private static StatementPlan finish(StatementPlan plan, String sql, List<SqlToken> original, RewriteContext ctx,
+                                        StatementPlan fallback) {
         return switch (plan) {
             case StatementPlan.Rewrite r -> {
                 if (r.sql() == null) {
@@ -221,14 +237,14 @@ public final class VectorSqlRewriter {
                 }
                 String out = restoreL1(r.sql(), ctx);
                 if (out == null || !keepsClientText(original, out, ctx.liftedLiterals())) {
-                    yield StatementPlan.Passthrough.PLAIN;
+                    yield fallback;
                 }
                 yield new StatementPlan.Rewrite(out, r.params(), r.effect());
             }
             case StatementPlan.Knn k -> {
                 String out = restoreL1(k.sql(), ctx);
                 if (out == null || !keepsClientText(original, out, ctx.liftedLiterals())) {
-                    yield StatementPlan.Passthrough.PLAIN;
+                    yield fallback;
                 }
                 yield new StatementPlan.Knn(out, k.params(), k.spec());
             }
@@ -357,6 +373,46 @@ public final class VectorSqlRewriter {
         return false;
     }
 
+    /**
+     * {@code Passthrough(TablesWritten)} for INSERT INTO / UPDATE [ONLY] / DELETE FROM [ONLY] /
+     * MERGE INTO [ONLY] a table with engine indexes, read from the tokens; else PLAIN.
+     */
+    static StatementPlan writeFallback(List<SqlToken> tokens, VectorCatalog catalog) {
+        if (tokens.isEmpty() || catalog.indexes().isEmpty()) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        int i;
+        SqlToken first = tokens.getFirst();
+        if ((first.isWord("insert") || first.isWord("merge")) && tokens.size() > 1 && tokens.get(1).isWord("into")) {
+            i = 2;
+        } else if (first.isWord("delete") && tokens.size() > 1 && tokens.get(1).isWord("from")) {
+            i = 2;
+        } else if (first.isWord("update")) {
+            i = 1;
+        } else {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        if (i < tokens.size() && tokens.get(i).isWord("only")) {
+            i++;
+        }
+        if (i >= tokens.size() || !isName(tokens.get(i))) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        TableName name = new TableName(null, tokens.get(i).normalized());
+        if (i + 2 < tokens.size() && tokens.get(i + 1).isPunctuation('.') && isName(tokens.get(i + 2))) {
+            name = new TableName(tokens.get(i).normalized(), tokens.get(i + 2).normalized());
+        }
+        VectorCatalog.Table table = catalog.table(name).orElse(null);
+        if (table == null || catalog.indexesOn(table).isEmpty()) {
+            return StatementPlan.Passthrough.PLAIN;
+        }
+        return new StatementPlan.Passthrough(new Effect.TablesWritten(List.of(table.tableName())));
+    }
+
+    private static boolean isName(SqlToken t) {
+        return t.kind() == SqlToken.Kind.WORD || t.kind() == SqlToken.Kind.QUOTED_IDENTIFIER;
+    }
+
     private static List<TableName> written(VectorCatalog.Table target, RewriteContext ctx) {
         if (target == null || ctx.catalog.indexesOn(target).isEmpty()) {
             return List.of();
@@ -383,8 +439,8 @@ public final class VectorSqlRewriter {
     /** INSERT ... VALUES: untyped literals and parameters in vector columns. */
     @SuppressWarnings("unchecked")
     private static void assignInsertValues(Insert insert, VectorCatalog.Table target, RewriteContext ctx) {
-        if (insert.getValues() == null || insert.getValues().getExpressions() == null) {
-            return;
+        if (!(insert.getSelect() instanceof Values values) || values.getExpressions() == null) {
+            return; // INSERT ... SELECT: only casts and operators inside it are rewritten
         }
         List<String> columns = new ArrayList<>();
         if (insert.getColumns() != null && !insert.getColumns().isEmpty()) {
@@ -394,7 +450,7 @@ public final class VectorSqlRewriter {
         } else {
             columns.addAll(target.columns());
         }
-        List<Expression> rows = (List<Expression>) (ExpressionList<?>) insert.getValues().getExpressions();
+        List<Expression> rows = (List<Expression>) (ExpressionList<?>) values.getExpressions();
         boolean multiRow = !rows.isEmpty() && rows.stream().allMatch(r -> r instanceof ParenthesedExpressionList<?>);
         if (multiRow) {
             for (Expression row : rows) {

@@ -210,6 +210,35 @@ class VectorSqlRewriterTest {
         }
 
         @Test
+        void insertSelectRewritesCastsInside() {
+            StatementPlan.Rewrite r = rewrite("INSERT INTO items (id, embedding) SELECT id, '[1,2,3]'::vector FROM other");
+            assertThat(norm(r.sql())).isEqualTo("INSERT INTO items (id, embedding) SELECT id, $1::real[] FROM other");
+            assertThat(r.effect()).isEqualTo(new Effect.TablesWritten(List.of(ITEMS)));
+        }
+
+        @Test
+        void aWriteJSqlParserCannotParseStillReportsTheTableWritten() {
+            assertThat(plan("UPDATE ONLY public.items SET name = 'x' COLLATE \"C\""))
+                    .isEqualTo(new StatementPlan.Passthrough(new Effect.TablesWritten(List.of(ITEMS))));
+            assertThat(plan("DELETE FROM app.\"Docs\" WHERE body = 'x' COLLATE \"C\"")).isSameAs(StatementPlan.Passthrough.PLAIN);
+        }
+
+        @Test
+        void statementsThatCannotTakeParametersAreLeftToPostgres() {
+            assertThat(plan("CREATE VIEW v AS SELECT id, embedding <-> '[1,2,3]'::vector AS d FROM items"))
+                    .isSameAs(StatementPlan.Passthrough.PLAIN);
+        }
+
+        @Test
+        void setOperationsAndExplain() {
+            StatementPlan.Rewrite r = rewrite("(SELECT '[1,2]'::vector) UNION SELECT $1::vector");
+            assertThat(norm(r.sql())).isEqualTo("(SELECT $2::real[]) UNION SELECT $1::real[]");
+            assertThat(r.params().isVector(1)).isTrue();
+            StatementPlan.Rewrite e = rewrite("EXPLAIN SELECT id FROM items ORDER BY embedding <-> '[1,2,3]' LIMIT 5");
+            assertThat(norm(e.sql())).isEqualTo("EXPLAIN SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 5");
+        }
+
+        @Test
         void castsComparisonsAndFunctions() {
             StatementPlan.Rewrite r = rewrite("SELECT '[1,2]'::vector, CAST($1 AS vector(2)), l2_distance(embedding, '[1,1,1]'), "
                     + "embedding::vector FROM items WHERE embedding = '[1,2,3]'");
@@ -459,7 +488,10 @@ class VectorSqlRewriterTest {
                 "SELECT id FROM items ORDER BY $1 <-> embedding LIMIT 5",
                 "SELECT id FROM other JOIN items ON true ORDER BY embedding <-> $1 LIMIT 5",
                 "SELECT id FROM items ORDER BY name, embedding <-> $1 LIMIT 5",
-                "SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 5 OFFSET id"})
+                "SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 5 OFFSET id",
+                "SELECT id FROM items TABLESAMPLE SYSTEM (10) ORDER BY embedding <-> $1 LIMIT 3",
+                "SELECT x.id FROM (SELECT id, embedding FROM items) x ORDER BY x.embedding <-> $1 LIMIT 3",
+                "SELECT id FROM items ORDER BY embedding <-> $1 FETCH FIRST 3 ROWS ONLY"})
         void shapesTheEngineCannotServeKeepRule2(String sql) {
             StatementPlan p = plan(sql);
             assertThat(p).as(sql).isInstanceOf(StatementPlan.Rewrite.class);
