@@ -174,6 +174,28 @@ class RewrittenSqlRunsTest {
         checkKnn("SELECT id FROM items WHERE category = 2 ORDER BY embedding <-> $1 LIMIT 500", q -> List.of(vec(q)), 500, 0);
     }
 
+    @Test
+    void completeCandidatesNeverRunTheExactBranch() throws Exception {
+        StatementPlan.Knn k = (StatementPlan.Knn) rewriter.rewrite(
+                "SELECT id, embedding <-> $1 AS d FROM items ORDER BY d LIMIT 3", catalog);
+        float[] q = {0.1f, 0.2f, 0.3f};
+        List<List<Object>> top = query("SELECT id, (embedding <-> " + vec(q) + ")::real FROM items "
+                + "WHERE embedding IS NOT NULL ORDER BY embedding <-> " + vec(q) + " LIMIT 10");
+        String ids = "'{" + String.join(",", top.stream().map(r -> r.get(0).toString()).toList()) + "}'";
+        String dists = "'{" + String.join(",", top.stream().map(r -> r.get(1).toString()).toList()) + "}'";
+        exec("PREPARE plan_check(real[], bigint[], real[]) AS " + k.sql());
+        try {
+            List<List<Object>> plan = query("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE plan_check("
+                    + vec(q) + ", " + ids + ", " + dists + ")");
+            String text = String.join("\n", plan.stream().map(r -> r.get(0).toString()).toList());
+            // The Limit above the Append is satisfied by the candidate branch: the exact branch
+            // (a scan of the whole table) is never started, and nothing runs in parallel.
+            assertThat(text).as(text).contains("never executed").doesNotContain("Gather").doesNotContain("Parallel");
+        } finally {
+            exec("DEALLOCATE plan_check");
+        }
+    }
+
     /**
      * Runs the original statement and the rewrite with several candidate lists, and expects the
      * same rows. The candidates are what an engine would give: the nearest ids of the whole
