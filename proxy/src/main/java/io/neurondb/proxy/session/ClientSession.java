@@ -222,7 +222,13 @@ public final class ClientSession implements SessionInfo {
         startup = message;
         applicationName = message.parameters().getOrDefault("application_name", "");
         if (services.vectors() != null) {
-            vectorDatabase = onSessionContext(services.vectors().open(message.database()));
+            Future<VectorDatabase> opening;
+            try {
+                opening = services.vectors().open(message.database());
+            } catch (RuntimeException e) {
+                opening = Future.failedFuture(e); // vector routing off for this session; the relay goes on
+            }
+            vectorDatabase = onSessionContext(opening);
         }
         transition(SessionState.CONNECTING);
         clientDecoder.expect(FrameDecoder.Expect.TYPED);

@@ -76,9 +76,11 @@ public final class VectorDatabases implements AutoCloseable {
                 .setPort(upstream.port())
                 .setDatabase(database)
                 .setUser(upstream.user())
-                .setPassword(upstream.password())
                 .setCachePreparedStatements(true)
                 .setProperties(Map.of("application_name", "neurondb-proxy"));
+        if (upstream.password() != null) {
+            options.setPassword(upstream.password()); // none: the server trusts the proxy's login
+        }
         Pool pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
                 .connectingTo(options)
