@@ -44,6 +44,13 @@ import java.util.stream.Collectors;
  * PostgreSQL, every other row. With a complete candidate list the second branch only fills
  * up what the first could not; with an empty one it is the original query.
  *
+ * <p>The candidate extras must be bound as arrays, never NULL: an empty list is {@code '{}'}
+ * ({@code key <> ALL('{}')} holds for every row, {@code key <> ALL(NULL)} for none).
+ *
+ * <p>Cost: the outer LIMIT stops pulling rows once the first branch has given enough, so with a
+ * complete candidate list PostgreSQL never starts the second branch (EXPLAIN ANALYZE shows it
+ * "never executed"); it scans the table only when candidates are missing.
+ *
  * <p>The unnest columns get names of their own ({@code __neurondb_id} ...) rather than
  * {@code id}, so that the user's unqualified {@code id} never becomes ambiguous.
  */

@@ -39,6 +39,8 @@ final class RewriteContext {
     /** Catalog tables of the statement, by the name a column may be qualified with (alias, else table name). */
     private final Map<String, VectorCatalog.Table> byQualifier = new HashMap<>();
     private final List<VectorCatalog.Table> inScope = new ArrayList<>();
+    /** Qualifiers of every table the statement names, vector or not. */
+    private final java.util.Set<String> otherQualifiers = new java.util.HashSet<>();
 
     RewriteContext(VectorCatalog catalog, int clientParams, Map<String, DistanceOperator> placeholders) {
         this.catalog = catalog;
@@ -88,6 +90,7 @@ final class RewriteContext {
             return null;
         }
         VectorCatalog.Table t = catalog.table(tableName(table)).orElse(null);
+        otherQualifiers.add(qualifier(table));
         if (t != null) {
             byQualifier.putIfAbsent(qualifier(table), t);
             if (!inScope.contains(t)) {
@@ -105,8 +108,12 @@ final class RewriteContext {
         String name = fold(c.getColumnName());
         Table q = c.getTable();
         if (q != null && q.getName() != null) {
-            VectorCatalog.Table t = byQualifier.get(fold(q.getName()));
-            return t != null && t.isVector(name);
+            String qualifier = fold(q.getName());
+            VectorCatalog.Table t = byQualifier.get(qualifier);
+            if (t != null || otherQualifiers.contains(qualifier)) {
+                return t != null && t.isVector(name);
+            }
+            // A subquery or CTE alias: its columns come from the tables inside it.
         }
         return inScope.stream().anyMatch(t -> t.isVector(name));
     }

@@ -150,10 +150,25 @@ final class VectorLiteralLifter extends ExpressionDeParser {
         return super.visit(f, context);
     }
 
-    /** Both operands of a distance operator are vectors. */
+    /**
+     * The operands of a distance operator. {@code <->} is also PostgreSQL's geometric distance
+     * and pg_trgm's similarity distance ({@code name <-> 'word'}), so an operand is taken as a
+     * vector only when it looks like one or the other side is known to be one.
+     */
     private void distance(BinaryExpression e) {
-        e.setLeftExpression(ctx.vectorOperand(e.getLeftExpression()));
-        e.setRightExpression(ctx.vectorOperand(e.getRightExpression()));
+        Expression left = e.getLeftExpression();
+        Expression right = e.getRightExpression();
+        boolean leftVector = vectorSide(left);
+        boolean rightVector = vectorSide(right);
+        if (leftVector || rightVector) {
+            e.setLeftExpression(ctx.vectorOperand(left));
+            e.setRightExpression(ctx.vectorOperand(right));
+        }
+    }
+
+    private boolean vectorSide(Expression e) {
+        return ctx.isVectorish(e)
+                || (e instanceof StringValue s && io.neurondb.proxy.values.VectorText.looksLikeVector(s.getValue()));
     }
 
     /** {@code vcol = '[..]'} (either way round). */

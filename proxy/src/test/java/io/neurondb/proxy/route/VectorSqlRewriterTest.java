@@ -262,6 +262,15 @@ class VectorSqlRewriterTest {
         }
 
         @Test
+        void otherUsesOfTheDistanceOperatorsAreLeftAlone() {
+            // pg_trgm's text distance and the geometric point distance share <->.
+            assertThat(plan("SELECT word FROM words ORDER BY word <-> 'hello' LIMIT 5")).isSameAs(StatementPlan.Passthrough.PLAIN);
+            assertThat(plan("SELECT p <-> point '(1,2)', p <-> $1 FROM places")).isSameAs(StatementPlan.Passthrough.PLAIN);
+            // Next to a vector column, a string that is not a vector is pgvector's error.
+            assertThat(reject("SELECT id FROM items ORDER BY embedding <-> 'hello' LIMIT 5").sqlState()).isEqualTo("22P02");
+        }
+
+        @Test
         void aParameterCastToVectorInAWhereClause() {
             StatementPlan.Rewrite r = rewrite("SELECT * FROM items WHERE embedding = $1::vector FOR UPDATE");
             assertThat(norm(r.sql())).isEqualTo("SELECT * FROM items WHERE embedding = $1::real[] FOR UPDATE");
