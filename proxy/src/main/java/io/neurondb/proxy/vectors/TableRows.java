@@ -3,6 +3,7 @@ package io.neurondb.proxy.vectors;
 import io.neurondb.proxy.route.SqlIdentifiers;
 import io.neurondb.proxy.route.TableName;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Cursor;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -52,10 +53,13 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
                                             "index would hold " + n + " vectors of " + dims + " dimensions, more than one build can load"));
                                 }
                                 Builder b = new Builder((int) n, dims, keyType);
-                                return conn.prepare("SELECT " + key + ", " + col + " FROM " + qualified + " WHERE " + col + " IS NOT NULL")
+                                // array_send: the array's binary form as bytea, parsed straight into the float[]
+                                // (no boxed Float per element on the event loop).
+                                return conn.prepare("SELECT " + key + ", pg_catalog.array_send(" + col + ") FROM " + qualified
+                                                + " WHERE " + col + " IS NOT NULL")
                                         .compose(ps -> {
                                             Cursor cursor = ps.cursor();
-                                            return readAll(cursor, b, Math.max(64, Math.min(4096, 1_000_000 / dims)))
+                                            return readAll(cursor, b, Math.max(16, Math.min(2048, 131_072 / dims)))
                                                     .eventually(() -> cursor.close());
                                         })
                                         .map(x -> b.finish());
@@ -93,18 +97,7 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
                 keys = Arrays.copyOf(keys, grown);
                 vectors = Arrays.copyOf(vectors, grown * dims);
             }
-            Float[] v = r.getArrayOfFloats(1);
-            if (v.length != dims) {
-                throw new VectorSqlException(VectorSqlException.DATA_EXCEPTION, "expected " + dims + " dimensions, not " + v.length);
-            }
-            int base = count * dims;
-            for (int i = 0; i < dims; i++) {
-                Float f = v[i];
-                if (f == null) {
-                    throw new VectorSqlException(VectorSqlException.DATA_EXCEPTION, "array must not contain nulls");
-                }
-                vectors[base + i] = f;
-            }
+            readArray(r.getBuffer(1), vectors, count * dims, dims);
             keys[count++] = r.getLong(0);
         }
 
@@ -115,6 +108,43 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
             }
             return new TableRows(keys, vectors, count, dims, keyType);
         }
+    }
+
+    private static final int FLOAT4_OID = 700;
+
+    /**
+     * Parses PostgreSQL's binary array form (array_send) of a one-dimensional {@code real[]}
+     * of {@code dims} elements into {@code out} at {@code offset}.
+     */
+    static void readArray(Buffer b, float[] out, int offset, int dims) {
+        int ndim = b.getInt(0);
+        int elementType = b.getInt(8);
+        if (ndim == 0) {
+            throw dimensions(dims, 0);
+        }
+        if (ndim != 1) {
+            throw new VectorSqlException(VectorSqlException.DATA_EXCEPTION, "array must be 1-D");
+        }
+        if (elementType != FLOAT4_OID) {
+            throw new VectorSqlException(VectorSqlException.DATATYPE_MISMATCH, "vector column is not real[] (element type " + elementType + ")");
+        }
+        int n = b.getInt(12);
+        if (n != dims) {
+            throw dimensions(dims, n);
+        }
+        int pos = 20;
+        for (int i = 0; i < n; i++) {
+            int len = b.getInt(pos);
+            if (len != 4) {
+                throw new VectorSqlException(VectorSqlException.DATA_EXCEPTION, "array must not contain nulls");
+            }
+            out[offset + i] = b.getFloat(pos + 4);
+            pos += 8;
+        }
+    }
+
+    private static VectorSqlException dimensions(int expected, int actual) {
+        return new VectorSqlException(VectorSqlException.DATA_EXCEPTION, "expected " + expected + " dimensions, not " + actual);
     }
 
     @Override

@@ -43,6 +43,10 @@ public final class VectorDatabases implements AutoCloseable {
     private final Map<String, Future<VectorDatabase>> databases = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    /**
+     * @param buildThreads threads one HNSW build uses; keep it below the core count so the
+     *                     event loops keep a core while an index builds
+     */
     public VectorDatabases(Vertx vertx, UpstreamUrl upstream, ComputeBackend compute, int buildThreads) {
         this(vertx, upstream, compute, buildThreads, DEFAULT_DEBOUNCE);
     }

@@ -52,14 +52,14 @@ class VectorDatabasesTest {
 
     private Vertx vertx;
     private VectorDatabases databases;
+    private UpstreamUrl upstream;
 
     @BeforeAll
     void start() {
         var pg = TestPostgres.shared();
         vertx = Vertx.vertx();
-        databases = new VectorDatabases(vertx,
-                new UpstreamUrl(pg.host(), pg.port(), null, TestPostgres.SUPERUSER, TestPostgres.SUPERUSER_PASSWORD),
-                new CpuComputeBackend(), 2, Duration.ofMillis(100));
+        upstream = new UpstreamUrl(pg.host(), pg.port(), null, TestPostgres.SUPERUSER, TestPostgres.SUPERUSER_PASSWORD);
+        databases = new VectorDatabases(vertx, upstream, new CpuComputeBackend(), 2, Duration.ofMillis(100));
     }
 
     @AfterAll
@@ -491,11 +491,33 @@ class VectorDatabasesTest {
 
     @Test
     void buildingALargeIndexDoesNotBlockTheEventLoop() throws Exception {
+
+        // As deployed: an HNSW build uses one core fewer than the machine has, so event loops keep one.
+        int buildThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+        VectorDatabases databases = new VectorDatabases(vertx, upstream, new CpuComputeBackend(), buildThreads);
+        try {
+            measureEventLoopWhileBuilding(databases);
+        } finally {
+            databases.closeAsync().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private void measureEventLoopWhileBuilding(VectorDatabases databases) throws Exception {
         VectorTestDatabase pg = VectorTestDatabase.create("large", true);
         pg.vectorTable("big", "bigint", 64, 20_000);
         pg.catalogIndex("big_idx", "big", "hnsw", "vector_l2_ops", "{}");
-
         Context context = vertx.getOrCreateContext();
+        // Warm up on that event loop first (class loading and JIT of the client and this code),
+        // so what is measured is the build, not the JVM's first use of the pg client.
+        VectorTestDatabase warm = VectorTestDatabase.create("large_warmup", true);
+        warm.vectorTable("small", "bigint", 64, 500);
+        warm.catalogIndex("small_idx", "small", "hnsw", "vector_l2_ops", "{}");
+        Promise<VectorDatabase> warmed = Promise.promise();
+        context.runOnContext(v -> databases.open(warm.name).onComplete(warmed));
+        awaitState(warmed.future().await(60, TimeUnit.SECONDS), "small_idx", IndexState.READY);
+
+        List<String> longGaps = new ArrayList<>();
+        long t0 = System.nanoTime();
         AtomicLong maxGapNanos = new AtomicLong();
         AtomicLong last = new AtomicLong();
         Promise<VectorDatabase> opened = Promise.promise();
@@ -504,27 +526,37 @@ class VectorDatabasesTest {
             last.set(System.nanoTime());
             timer[0] = vertx.setPeriodic(5, id -> {
                 long now = System.nanoTime();
-                maxGapNanos.accumulateAndGet(now - last.getAndSet(now), Math::max);
+                long gap = now - last.getAndSet(now);
+                maxGapNanos.accumulateAndGet(gap, Math::max);
+                if (gap > TimeUnit.MILLISECONDS.toNanos(50)) {
+                    synchronized (longGaps) {
+                        longGaps.add(TimeUnit.NANOSECONDS.toMillis(gap) + " ms ending at +" + TimeUnit.NANOSECONDS.toMillis(now - t0) + " ms");
+                    }
+                }
             });
             // Open from the same event loop the timer runs on: the pool's connection, the row
             // stream and the completions all run there.
             databases.open(pg.name).onComplete(opened);
         });
         VectorDatabase db = opened.future().await(60, TimeUnit.SECONDS);
+        long openedAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         awaitState(db, "big_idx", IndexState.READY);
+        long readyAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         // A CREATE INDEX of the same size, from the event loop too.
         Promise<PreparedIndex> prepared = Promise.promise();
         context.runOnContext(v -> db.prepareIndex(create(null, "big", "embedding", IndexMethod.IVFFLAT, null, Map.of("lists", "50")))
                 .onComplete(prepared));
         PreparedIndex p = prepared.future().await(120, TimeUnit.SECONDS);
         vertx.cancelTimer(timer[0]);
+        long preparedAt = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
         assertThat(p.rows()).isEqualTo(20_000);
         db.discard(p);
         IndexStatus st = db.stats().getFirst();
         assertThat(st.rows()).isEqualTo(20_000);
         assertThat(st.dims()).isEqualTo(64);
-        assertThat(TimeUnit.NANOSECONDS.toMillis(maxGapNanos.get())).as("longest event-loop timer gap (ms)").isLessThan(200);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(maxGapNanos.get())).as("longest event-loop timer gap (ms); opened at +%d ms, ready at +%d ms, prepared at +%d ms; gaps over 50 ms: %s",
+                openedAt, readyAt, preparedAt, longGaps).isLessThan(200);
 
         Map<Long, float[]> rows = pg.rows("big");
         ServedIndex served = db.served(def(db, "big_idx")).orElseThrow();
@@ -533,7 +565,7 @@ class VectorDatabasesTest {
         for (int q = 0; q < 20; q++) {
             float[] query = randomVector(random, 64);
             List<Long> truth = VectorTestDatabase.exact(rows, query, 10, VectorTestDatabase::l2);
-            List<Long> got = ids(served.search(query, 10, 100, 1));
+            List<Long> got = ids(served.search(query, 10, 400, 1));
             hits += (int) got.stream().filter(truth::contains).count();
         }
         assertThat(hits / 200.0).as("recall@10").isGreaterThan(0.9);
