@@ -37,6 +37,14 @@ final class CatalogStatements {
             ON CONFLICT (table_name, column_name) DO UPDATE SET dims = EXCLUDED.dims""";
     static final int[] INSERT_VECTOR_COLUMN_TYPES = {TEXT, TEXT, INT4};
 
+    /** Whether the current role reads the key and vector columns in full (no row security applies). */
+    static final String READABLE_CHECK = """
+            SELECT pg_catalog.has_column_privilege(c.oid, $2, 'SELECT')
+               AND pg_catalog.has_column_privilege(c.oid, $3, 'SELECT')
+               AND NOT (c.relrowsecurity AND pg_catalog.row_security_active(c.oid))
+              FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass""";
+    static final int[] READABLE_CHECK_TYPES = {TEXT, TEXT, TEXT};
+
     private CatalogStatements() {
     }
 
@@ -47,6 +55,10 @@ final class CatalogStatements {
                 .collect(Collectors.joining(", ", "{", "}"));
         return List.of(text(def.schema()), text(def.name()), text(def.table().toSql()), text(def.column()), text(def.keyColumn()),
                 text(def.method().sqlName()), text(def.operator().opclass()), text(options));
+    }
+
+    static List<Buffer> readableCheck(TableName table, IndexDefinition def) {
+        return List.of(text(table.toSql()), text(def.keyColumn()), text(def.column()));
     }
 
     static List<Buffer> indexKey(IndexDefinition def) {

@@ -26,6 +26,9 @@ import java.util.Set;
  * the rewritten statement as parameters. When the engine cannot serve (no ready index, the
  * session wrote the table in this transaction, an aborted transaction) the candidate lists
  * are empty and the statement's exact branch computes the answer in PostgreSQL.
+ *
+ * <p>Answering alone skips PostgreSQL's privilege and row-security checks, so it is done only
+ * for tables the session has been shown to read in full (see {@code RequestPipeline}).
  */
 final class KnnExecutor {
 
@@ -49,7 +52,7 @@ final class KnnExecutor {
      * @param bind the client's Bind, or null in the simple protocol (then every value is a literal)
      */
     Prepared prepare(StatementPlan.Knn plan, BindMessage bind, VectorDatabase database, VectorCatalog catalog,
-                     TransactionStatus status, Set<TableName> writtenTables) {
+                     TransactionStatus status, Set<TableName> writtenTables, Set<TableName> readableTables) {
         KnnSpec spec = plan.spec();
         float[] query = spec.query().isParam() ? ParamValues.vector(bind, spec.query().param()) : spec.query().literal();
         Long limit = bound(spec.limit(), bind);
@@ -63,7 +66,7 @@ final class KnnExecutor {
         int fetch = spec.filtered() ? (int) Math.min(MAX_SERVED, Math.max((long) wanted * FILTER_OVERFETCH, FILTER_MIN_CANDIDATES)) : wanted;
         SearchResult found = wanted == 0 ? SearchResult.EMPTY
                 : index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
-        if (spec.localAnswer() != null && !spec.filtered()) {
+        if (spec.localAnswer() != null && !spec.filtered() && readableTables.contains(spec.table())) {
             return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted));
         }
         return new Prepared(candidates(plan.params(), found), null);

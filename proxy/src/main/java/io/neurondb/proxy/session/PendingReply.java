@@ -37,6 +37,8 @@ final class PendingReply {
     ResultColumns results;
     /** CommandComplete tag shown instead of the server's. */
     String tag;
+    /** Receives the rows of a hidden query of the proxy's own. */
+    java.util.function.Consumer<Buffer[]> rowSink;
     /** Applied when the reply completes without error. */
     Runnable onSuccess;
     /** Applied when an error ends the reply, or skips it. */

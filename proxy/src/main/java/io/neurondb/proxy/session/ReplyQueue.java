@@ -173,6 +173,10 @@ final class ReplyQueue {
         if (head == null) {
             throw ProtocolException.violation("DataRow outside a query");
         }
+        if (head.rowSink != null) {
+            head.rowSink.accept(BackendMessages.decodeDataRow(f));
+            return;
+        }
         ResultColumns shape = head.kind == PendingReply.Kind.QUERY ? simpleResult : head.results;
         Buffer converted = shape == null ? null : shape.onDataRow(f);
         if (head.hidden()) {

@@ -97,6 +97,13 @@ final class RequestPipeline implements ReplyQueue.Output {
     private boolean catalogChanged;
     /** Tables written in the current transaction: their indexes are stale for this session now, for all once it ends. */
     private final Set<TableName> writtenTables = new HashSet<>();
+    /**
+     * Tables whose key and vector columns this session's role may read, with no row security:
+     * only for them may the engine answer without PostgreSQL. Checked once per table, by a
+     * query of the proxy's own on the client's connection (so as the client's role).
+     */
+    private final Set<TableName> readableTables = new HashSet<>();
+    private final Set<TableName> checkingReadable = new HashSet<>();
     private CopyInTranslator copyIn;
     private boolean copyInFailed;
 
@@ -188,13 +195,14 @@ final class RequestPipeline implements ReplyQueue.Output {
             }
             case StatementPlan.Knn k -> {
                 try {
-                    KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables);
+                    KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     if (run.localAnswer() != null) {
                         LocalResults rows = run.localAnswer();
                         replies.add(PendingReply.local(rows::all));
                     } else {
                         forwardStatement("", "", k.sql(), ParamValues.types(k.params(), new int[0]),
                                 ParamValues.extras(k.params(), run.extras()), null, Effect.NONE, true);
+                        checkReadable(k, false);
                     }
                 } catch (VectorFormatException | VectorSqlException e) {
                     localError(errorOf(e));
@@ -308,12 +316,13 @@ final class RequestPipeline implements ReplyQueue.Output {
                 case StatementPlan.Passthrough p -> forwardBind(f);
                 case StatementPlan.Rewrite r -> forwardBind(ParamValues.convert(bind, r.params(), List.of()).encode());
                 case StatementPlan.Knn k -> {
-                    KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables);
+                    KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     if (run.localAnswer() != null) {
                         portal.localRows = run.localAnswer();
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
                     } else {
                         forwardBind(ParamValues.convert(bind, k.params(), run.extras()).encode());
+                        checkReadable(k, true);
                     }
                 }
                 case StatementPlan.Command c -> {
@@ -718,6 +727,35 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
         replies.add(execute);
         injectFollowUps(effect, !statement.isEmpty());
+    }
+
+    /**
+     * A kNN statement the engine could answer alone, on a table not checked yet: ask
+     * PostgreSQL, as the client's role, whether it may read the key and vector columns and
+     * whether row security applies. The next executions are answered by the engine if so.
+     */
+    private void checkReadable(StatementPlan.Knn k, boolean extended) {
+        if (k.spec().localAnswer() == null || k.spec().filtered() || database == null
+                || readableTables.contains(k.spec().table()) || !checkingReadable.add(k.spec().table())) {
+            return;
+        }
+        var table = catalog().table(k.spec().table());
+        var index = table.flatMap(t -> catalog().indexFor(t, k.spec().column(), k.spec().operator()));
+        if (index.isEmpty()) {
+            checkingReadable.remove(k.spec().table());
+            return;
+        }
+        TableName name = k.spec().table();
+        PendingReply check = PendingReply.hidden(PendingReply.Kind.EXECUTE);
+        check.rowSink = row -> {
+            if (row.length == 1 && row[0] != null && row[0].toString(StandardCharsets.UTF_8).equals("t")) {
+                readableTables.add(name);
+            }
+        };
+        check.onSuccess = () -> checkingReadable.remove(name);
+        check.onFailure = () -> checkingReadable.remove(name);
+        forwardInjected(CatalogStatements.READABLE_CHECK, CatalogStatements.READABLE_CHECK_TYPES,
+                CatalogStatements.readableCheck(name, index.get()), check, extended);
     }
 
     // ---- effects of forwarded statements ----

@@ -63,11 +63,40 @@ class VectorSmokeTest {
                 }
             }
             assertThat(rows).containsExactly("2", "1");
+            // Repeated: the first execution checks the role may read the table, later ones are
+            // answered by the engine alone; the answer must not change.
+            for (int i = 0; i < 3; i++) {
+                assertThat(knnIds(c, "[4,5,7]")).containsExactly("2", "1");
+                assertThat(knnIds(c, "[1,2,2]")).containsExactly("1", "2");
+            }
             try (ResultSet rs = s.executeQuery("SELECT * FROM neurondb.index_stats()")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString("state")).isEqualTo("ready");
                 assertThat(rs.getLong("rows")).isEqualTo(2);
             }
         }
+        // A role without SELECT on the table never gets the engine's answer.
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "trust_user");
+        try (Connection other = java.sql.DriverManager.getConnection(proxy.jdbcUrl("vec_smoke"), p)) {
+            for (int i = 0; i < 3; i++) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> knnIds(other, "[1,2,3]"))
+                        .isInstanceOf(java.sql.SQLException.class)
+                        .satisfies(e -> assertThat(((java.sql.SQLException) e).getSQLState()).isEqualTo("42501"));
+            }
+        }
+    }
+
+    private static List<String> knnIds(Connection c, String vector) throws java.sql.SQLException {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM items ORDER BY embedding <-> ? LIMIT 5")) {
+            ps.setString(1, vector);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
     }
 }
