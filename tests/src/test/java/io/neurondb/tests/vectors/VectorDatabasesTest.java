@@ -132,8 +132,17 @@ class VectorDatabasesTest {
         pg.catalogIndex("items_cos", "items", "ivfflat", "vector_cosine_ops", "{\"lists\": 10}");
         pg.catalogIndex("items_l1", "items", "hnsw", "vector_l1_ops", "{}");
 
+        // Sessions on several event loops open it at once: one instance.
+        List<Future<VectorDatabase>> racing = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Promise<VectorDatabase> p = Promise.promise();
+            racing.add(p.future());
+            vertx.getOrCreateContext().runOnContext(v -> databases.open(pg.name).onComplete(p));
+        }
         VectorDatabase db = open(pg);
-        assertThat(databases.open(pg.name).await(10, TimeUnit.SECONDS)).isSameAs(db);
+        for (Future<VectorDatabase> f : racing) {
+            assertThat(f.await(30, TimeUnit.SECONDS)).isSameAs(db);
+        }
 
         VectorCatalog catalog = db.catalog();
         VectorCatalog.Table items = catalog.table(TableName.of(null, "items")).orElseThrow();
