@@ -12,29 +12,23 @@ import java.util.stream.Collectors;
 
 /**
  * The catalog writes the proxy adds to a client's transaction, with every value a parameter.
- * Rows left by dropped tables are cleared on the way, so names can be reused.
+ * They go through the shim's owner-checked functions, so they work for any role that owns
+ * the table; rows left by dropped tables are cleared on the way, so names can be reused.
  */
 final class CatalogStatements {
 
     private static final int TEXT = 25;
     private static final int INT4 = 23;
 
-    static final String INSERT_INDEX = """
-            WITH stale AS (DELETE FROM neurondb.indexes i
-                           WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = i.table_name))
-            INSERT INTO neurondb.indexes (schema_name, index_name, table_name, column_name, key_column, method, opclass, options)
-            VALUES ($1, $2, $3::pg_catalog.regclass, $4, $5, $6, $7, $8::jsonb)""";
+    // The shim's SECURITY DEFINER writers: any role that owns the table may record it.
+    static final String INSERT_INDEX =
+            "SELECT neurondb.register_index($1, $2, $3::pg_catalog.regclass, $4, $5, $6, $7, $8::jsonb)";
     static final int[] INSERT_INDEX_TYPES = {TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT};
 
-    static final String DELETE_INDEX = "DELETE FROM neurondb.indexes WHERE schema_name = $1 AND index_name = $2";
+    static final String DELETE_INDEX = "SELECT neurondb.unregister_index($1, $2)";
     static final int[] DELETE_INDEX_TYPES = {TEXT, TEXT};
 
-    static final String INSERT_VECTOR_COLUMN = """
-            WITH stale AS (DELETE FROM neurondb.vector_columns v
-                           WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = v.table_name))
-            INSERT INTO neurondb.vector_columns (table_name, column_name, dims)
-            VALUES ($1::pg_catalog.regclass, $2, $3)
-            ON CONFLICT (table_name, column_name) DO UPDATE SET dims = EXCLUDED.dims""";
+    static final String INSERT_VECTOR_COLUMN = "SELECT neurondb.register_vector_column($1::pg_catalog.regclass, $2, $3)";
     static final int[] INSERT_VECTOR_COLUMN_TYPES = {TEXT, TEXT, INT4};
 
     /** Whether the current role reads the key and vector columns in full (no row security applies). */

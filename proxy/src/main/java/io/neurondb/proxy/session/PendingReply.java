@@ -23,7 +23,9 @@ final class PendingReply {
         /** Injected by the proxy: the client never asked. */
         HIDDEN,
         /** A Describe standing in for a simple Query's: RowDescription shown, NoData hidden. */
-        ROWS_ONLY
+        ROWS_ONLY,
+        /** A statement of the proxy's own standing in for the client's: only its completion (with {@link #tag}) is shown. */
+        TAG_ONLY
     }
 
     final Kind kind;
@@ -62,6 +64,12 @@ final class PendingReply {
         return new PendingReply(kind, Visibility.HIDDEN, kind == Kind.SYNC);
     }
 
+    static PendingReply tagOnly(String tag) {
+        PendingReply p = new PendingReply(Kind.EXECUTE, Visibility.TAG_ONLY, false);
+        p.tag = tag;
+        return p;
+    }
+
     static PendingReply rowsOnly() {
         return new PendingReply(Kind.DESCRIBE, Visibility.ROWS_ONLY, false);
     }
@@ -87,6 +95,11 @@ final class PendingReply {
 
     boolean hidden() {
         return visibility == Visibility.HIDDEN;
+    }
+
+    /** Whether rows (and COPY data) of this reply reach the client. */
+    boolean rowsShown() {
+        return visibility == Visibility.SHOWN || visibility == Visibility.ROWS_ONLY;
     }
 
     @Override

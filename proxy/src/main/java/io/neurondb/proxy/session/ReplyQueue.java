@@ -98,7 +98,7 @@ final class ReplyQueue {
             default -> {
                 // COPY traffic and FunctionCallResponse belong to the request at the head.
                 PendingReply head = queue.peek();
-                if (head == null || !head.hidden()) {
+                if (head == null || head.rowsShown()) {
                     out.toClient(f);
                 }
             }
@@ -177,11 +177,11 @@ final class ReplyQueue {
             head.rowSink.accept(BackendMessages.decodeDataRow(f));
             return;
         }
-        ResultColumns shape = head.kind == PendingReply.Kind.QUERY ? simpleResult : head.results;
-        Buffer converted = shape == null ? null : shape.onDataRow(f);
-        if (head.hidden()) {
+        if (!head.rowsShown()) {
             return;
         }
+        ResultColumns shape = head.kind == PendingReply.Kind.QUERY ? simpleResult : head.results;
+        Buffer converted = shape == null ? null : shape.onDataRow(f);
         if (converted != null) {
             out.toClient(converted);
         } else {

@@ -588,21 +588,18 @@ final class RequestPipeline implements ReplyQueue.Output {
             case ProxyCommand.CallFunction call -> replies.add(PendingReply.local(() ->
                     localRows(LocalAnswers.call(call, host.facts(), database), extended)));
             case ProxyCommand.CreateExtension ce -> {
-                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                e.tag = "CREATE EXTENSION";
+                PendingReply e = PendingReply.tagOnly("CREATE EXTENSION");
                 e.onSuccess = this::catalogChanged;
                 forwardInjected(io.neurondb.proxy.shim.ShimScripts.install(ce.schema(), ce.ifNotExists(), ce.version()),
                         new int[0], List.of(), e, extended);
             }
             case ProxyCommand.UpdateExtension ue -> {
-                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                e.tag = "ALTER EXTENSION";
+                PendingReply e = PendingReply.tagOnly("ALTER EXTENSION");
                 e.onSuccess = this::catalogChanged;
                 forwardInjected(io.neurondb.proxy.shim.ShimScripts.update(ue.toVersion()), new int[0], List.of(), e, extended);
             }
             case ProxyCommand.DropExtension de -> {
-                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                e.tag = "DROP EXTENSION";
+                PendingReply e = PendingReply.tagOnly("DROP EXTENSION");
                 e.onSuccess = this::catalogChanged;
                 forwardInjected(io.neurondb.proxy.shim.ShimScripts.drop(de.ifExists(), de.cascade()), new int[0], List.of(), e, extended);
             }
@@ -645,8 +642,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 return;
             }
             var def = prepared.def();
-            PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-            e.tag = "CREATE INDEX";
+            PendingReply e = PendingReply.tagOnly("CREATE INDEX");
             e.onSuccess = () -> {
                 database.register(prepared);
                 catalogChanged();
@@ -664,8 +660,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         for (int i = 0; i < di.indexes().size(); i++) {
             var def = di.indexes().get(i);
             boolean last = i == di.indexes().size() - 1;
-            PendingReply e = last ? PendingReply.of(PendingReply.Kind.EXECUTE) : PendingReply.hidden(PendingReply.Kind.EXECUTE);
-            e.tag = "DROP INDEX";
+            PendingReply e = last ? PendingReply.tagOnly("DROP INDEX") : PendingReply.hidden(PendingReply.Kind.EXECUTE);
             e.onSuccess = () -> {
                 if (database != null) {
                     database.drop(def);
@@ -708,7 +703,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         host.forward(bind.encode());
         replies.add(PendingReply.hidden(PendingReply.Kind.BIND));
         ResultColumns results = new ResultColumns(knnShape);
-        if (!execute.hidden()) {
+        if (execute.visibility == PendingReply.Visibility.SHOWN) {
             host.forward(describe((byte) 'P', portal));
             PendingReply d = PendingReply.rowsOnly();
             d.results = results;

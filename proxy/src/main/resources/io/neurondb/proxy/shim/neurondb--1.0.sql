@@ -70,6 +70,73 @@ COMMENT ON TABLE neurondb.indexes IS 'Vector index definitions served by the Neu
 
 GRANT SELECT ON neurondb.extension, neurondb.objects, neurondb.vector_columns, neurondb.indexes TO PUBLIC;
 
+-- The proxy records vector columns and indexes on the client's own connection, in the
+-- client's transaction, whatever role the client logs in as. Roles get no write access to
+-- the catalog: they go through these functions, which run as the catalog's owner and accept
+-- only tables the calling role owns (as PostgreSQL requires for CREATE INDEX / ALTER TABLE).
+-- Rows of dropped tables (their regclass no longer resolves) are cleared on the way.
+CREATE FUNCTION neurondb.check_table_owner(t regclass) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                    WHERE c.oid = t AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')) THEN
+        RAISE EXCEPTION 'must be owner of table %', t USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION neurondb.register_vector_column(t regclass, col name, dims integer) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    PERFORM neurondb.check_table_owner(t);
+    DELETE FROM neurondb.vector_columns v
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = v.table_name);
+    INSERT INTO neurondb.vector_columns (table_name, column_name, dims) VALUES (t, col, dims)
+        ON CONFLICT (table_name, column_name) DO UPDATE SET dims = EXCLUDED.dims;
+END
+$$;
+
+CREATE FUNCTION neurondb.register_index(schema_name name, index_name name, t regclass, col name, key_column name,
+                                        method text, opclass text, options jsonb) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    PERFORM neurondb.check_table_owner(t);
+    DELETE FROM neurondb.indexes i
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = i.table_name);
+    INSERT INTO neurondb.indexes (schema_name, index_name, table_name, column_name, key_column, method, opclass, options)
+        VALUES (register_index.schema_name, register_index.index_name, t, col, register_index.key_column,
+                register_index.method, register_index.opclass, register_index.options);
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'relation "%" already exists', register_index.index_name USING ERRCODE = '42P07';
+END
+$$;
+
+CREATE FUNCTION neurondb.unregister_index(schema_name name, index_name name) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    t regclass;
+BEGIN
+    SELECT i.table_name INTO t FROM neurondb.indexes i
+     WHERE i.schema_name = unregister_index.schema_name AND i.index_name = unregister_index.index_name;
+    IF t IS NULL THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t) THEN
+        PERFORM neurondb.check_table_owner(t);
+    END IF;
+    DELETE FROM neurondb.indexes i
+     WHERE i.schema_name = unregister_index.schema_name AND i.index_name = unregister_index.index_name;
+END
+$$;
+
+REVOKE ALL ON FUNCTION neurondb.check_table_owner(regclass),
+    neurondb.register_vector_column(regclass, name, integer),
+    neurondb.register_index(name, name, regclass, name, name, text, text, jsonb),
+    neurondb.unregister_index(name, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION neurondb.register_vector_column(regclass, name, integer),
+    neurondb.register_index(name, name, regclass, name, name, text, text, jsonb),
+    neurondb.unregister_index(name, name) TO PUBLIC;
+
 -- ---------------------------------------------------------------------------------------
 -- Validation helpers (errors read like pgvector's)
 -- ---------------------------------------------------------------------------------------

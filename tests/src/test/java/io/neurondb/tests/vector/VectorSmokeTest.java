@@ -87,6 +87,40 @@ class VectorSmokeTest {
         }
     }
 
+    @Test
+    void aRoleThatOwnsItsTableUsesVectorsWithoutCatalogPrivileges() throws Exception {
+        try (Connection c = proxy.connectTo("vec_smoke"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            s.execute("GRANT CREATE ON SCHEMA public TO trust_user");
+        }
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "trust_user");
+        try (Connection c = java.sql.DriverManager.getConnection(proxy.jdbcUrl("vec_smoke"), p); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE owned (id int PRIMARY KEY, e vector(2))");
+            s.execute("INSERT INTO owned VALUES (1, '[0,1]'), (2, '[1,0]'), (3, '[1,1]')");
+            s.execute("CREATE INDEX owned_e ON owned USING hnsw (e vector_cosine_ops)");
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                ids.clear();
+                try (ResultSet rs = s.executeQuery("SELECT id FROM owned ORDER BY e <=> '[1,0.1]' LIMIT 2")) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+                assertThat(ids).containsExactly("2", "3");
+            }
+            s.execute("DROP INDEX owned_e");
+            s.execute("DROP TABLE owned");
+        }
+        // Nobody else may write the catalog directly.
+        p.setProperty("user", "md5_user");
+        p.setProperty("password", "md5pass");
+        try (Connection c = java.sql.DriverManager.getConnection(proxy.jdbcUrl("vec_smoke"), p); Statement s = c.createStatement()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.execute("DELETE FROM neurondb.indexes"))
+                    .isInstanceOf(java.sql.SQLException.class).hasMessageContaining("permission denied");
+        }
+    }
+
     private static List<String> knnIds(Connection c, String vector) throws java.sql.SQLException {
         List<String> ids = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id FROM items ORDER BY embedding <-> ? LIMIT 5")) {
