@@ -16,6 +16,8 @@
 # Knobs: EF="40,20,64,100" CLIENTS="1,2" DURATION=5 ROUNDS=3 WARMUP=5 QUERIES=1000 EXACT_QUERIES=20
 #        LOAD=copy (or insert: pgjdbc batched INSERTs; COPY falls back to them when a one-row probe fails)
 #        LOAD_PEER=1 (also load the same rows the same way straight into PostgreSQL as real[], a load-time peer)
+#        ROUND_TRIP=1 (also time ef_search 40 as a role with row security active on items: PostgreSQL then
+#                      runs the rewritten join of the engine's candidates instead of the engine answering alone)
 #        PROXY_JAVA_OPTS (extra JVM flags for the proxy), BENCH_XMX=3g (the client JVM)
 set -euo pipefail
 
@@ -28,6 +30,7 @@ QUERIES=${QUERIES:-1000}
 EXACT_QUERIES=${EXACT_QUERIES:-20}
 LOAD=${LOAD:-copy}
 LOAD_PEER=${LOAD_PEER:-1}
+ROUND_TRIP=${ROUND_TRIP:-1}
 BENCH_XMX=${BENCH_XMX:-3g}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -105,7 +108,7 @@ status=0
   -Ddirect.url="jdbc:postgresql://127.0.0.1:$pg_port/postgres" \
   -Ddata.dir="$data" -Dproxy.pid="$proxy_pid" \
   -Dqueries="$QUERIES" -Def="$EF" -Dclients="$CLIENTS" -Dduration="$DURATION" -Drounds="$ROUNDS" \
-  -Dwarmup="$WARMUP" -Dexact.queries="$EXACT_QUERIES" -Dload="$LOAD" -Dload.peer="$([[ $LOAD_PEER == 1 ]] && echo true || echo false)" \
+  -Dwarmup="$WARMUP" -Dexact.queries="$EXACT_QUERIES" -Dload="$LOAD" -Dround.trip="$([[ $ROUND_TRIP == 1 ]] && echo true || echo false)" -Dload.peer="$([[ $LOAD_PEER == 1 ]] && echo true || echo false)" \
   io.neurondb.tests.bench.KnnBenchmark || status=$?
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ $status -ne 0 ]]; then

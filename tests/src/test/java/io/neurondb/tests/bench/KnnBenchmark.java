@@ -43,11 +43,14 @@ import java.util.stream.IntStream;
  * {@code duration} (seconds per timed run, 5), {@code rounds} (3), {@code warmup} (seconds, 5),
  * {@code exact.queries} (20), {@code load} ("copy", or "insert" for pgjdbc batched INSERTs; COPY
  * falls back to INSERTs when a one-row probe fails), {@code load.peer} (true: also load the same
- * rows the same way straight into PostgreSQL as real[], a load-time peer).
+ * rows the same way straight into PostgreSQL as real[], a load-time peer), {@code round.trip} (true:
+ * also time the query at ef_search 40 as a role with row security active on items, so that
+ * PostgreSQL runs the rewritten statement instead of the engine answering {@code SELECT id} alone).
  */
 public final class KnnBenchmark {
 
     private static final int K = 10;
+    private static final String RT_ROLE = "bench_rls";
     private static final String KNN_SQL = "SELECT id FROM items ORDER BY embedding <=> ?::vector LIMIT 10";
     /** Stock PostgreSQL has no type vector: the direct peer binds the '[..]' text to the shim's (real[], text) operator. */
     private static final String EXACT_SQL = "SELECT id FROM items ORDER BY embedding <=> ? LIMIT 10";
@@ -112,7 +115,8 @@ public final class KnnBenchmark {
         bench.truth = bench.exactTopK();
         System.out.printf(Locale.ROOT, "ground truth: exact top-%d by cosine in Java over all %d rows, %.1f s%n",
                 K, bench.baseCount, secondsSince(t0));
-        bench.run(efs, clients, duration, rounds, warmup, exactQueries, loadPeer, System.getProperty("load", "copy"));
+        bench.run(efs, clients, duration, rounds, warmup, exactQueries, loadPeer, System.getProperty("load", "copy"),
+                Boolean.parseBoolean(System.getProperty("round.trip", "true")));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ public final class KnnBenchmark {
     }
 
     private void run(int[] efs, int[] clientCounts, double duration, int rounds, double warmup, int exactQueries,
-                     boolean loadPeer, String loadWanted) throws Exception {
+                     boolean loadPeer, String loadWanted, boolean roundTrip) throws Exception {
 
         Load proxyLoad;
         String loadMethod;
@@ -209,6 +213,41 @@ public final class KnnBenchmark {
             }
         }
 
+        // The same SQL on the path where PostgreSQL runs the rewritten statement (the engine's
+        // candidates joined with the table) instead of the engine answering alone: a role for
+        // which row security is active on items (policy USING (true): every row visible).
+        int rtEf = answers.containsKey(40) ? 40 : efs[0];
+        double rtRecall = Double.NaN;
+        if (roundTrip) {
+            try (Connection c = direct(); Statement s = c.createStatement()) {
+                s.execute("CREATE ROLE " + RT_ROLE + " LOGIN PASSWORD '" + RT_ROLE + "'");
+                s.execute("GRANT SELECT ON items TO " + RT_ROLE);
+                s.execute("CREATE POLICY all_rows ON items FOR SELECT USING (true)");
+                s.execute("ALTER TABLE items ENABLE ROW LEVEL SECURITY");
+            }
+            long[][] got = new long[queryCount][];
+            try (Connection c = connect(proxyUrl, RT_ROLE); PreparedStatement ps = knnStatement(c, rtEf, KNN_SQL)) {
+                for (int q = 0; q < queryCount; q++) {
+                    got[q] = ids(ps, queryText[q]);
+                }
+            }
+            proxiedQueries.addAndGet(queryCount);
+            rtRecall = recall(got, queryCount);
+            System.out.printf(Locale.ROOT, "round trip (role %s, row security active): recall@10 at ef_search %d: %.4f%n", RT_ROLE, rtEf, rtRecall);
+            for (int r = 1; r <= rounds; r++) {
+                for (int n : clientCounts) {
+                    Timed t = timed(rtEf, n, duration, RT_ROLE);
+                    runs.computeIfAbsent("rt/" + n, x -> new ArrayList<>()).add(t);
+                    System.out.printf(Locale.ROOT, "round %d round-trip ef_search %3d clients %d: %8.0f QPS  p50 %.3f ms  p99 %.3f ms%s%n",
+                            r, rtEf, n, t.qps(), pct(t.latenciesNanos(), 50), pct(t.latenciesNanos(), 99),
+                            t.proxyCpuMicrosPerQuery() >= 0 ? String.format(Locale.ROOT, "  proxy CPU %.0f us/query", t.proxyCpuMicrosPerQuery()) : "");
+                }
+            }
+            try (Connection c = direct(); Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE items DISABLE ROW LEVEL SECURITY");
+            }
+        }
+
         // The peer: the exact query run by PostgreSQL with the shim operators, no proxy.
         String plan;
         try (Connection c = direct(); PreparedStatement ps = c.prepareStatement("EXPLAIN " + EXACT_SQL)) {
@@ -274,6 +313,16 @@ public final class KnnBenchmark {
                         ex == null ? Double.NaN : qps / ex.qps());
             }
         }
+        for (int n : roundTrip ? clientCounts : new int[0]) {
+            List<Timed> ts = runs.get("rt/" + n);
+            double qps = median(ts.stream().mapToDouble(Timed::qps).toArray());
+            long[] lat = ts.stream().flatMapToLong(t -> Arrays.stream(t.latenciesNanos())).toArray();
+            double cpu = median(ts.stream().mapToDouble(Timed::proxyCpuMicrosPerQuery).toArray());
+            Timed ex = exact.get(n);
+            System.out.printf(Locale.ROOT, "| %d, round trip (PostgreSQL joins the candidates) | %.3f | %d | %,.0f | %.3f | %.3f | %s | %,.0fx |%n", rtEf, rtRecall, n, qps,
+                    pct(lat, 50), pct(lat, 99), cpu >= 0 ? String.format(Locale.ROOT, "%.0f", cpu) : "-",
+                    ex == null ? Double.NaN : qps / ex.qps());
+        }
         for (int n : clientCounts) {
             Timed ex = exact.get(n);
             System.out.printf(Locale.ROOT, "| exact (PostgreSQL, shim) | %.3f | %d | %.2f | %.0f | %.0f | - | 1x |%n",
@@ -282,6 +331,8 @@ public final class KnnBenchmark {
         System.out.printf(Locale.ROOT, "exact peer: %d queries per client count (the first %d held-out queries), recall of its answers against the Java ground truth %.3f; "
                 + "the proxy's ef_search %d answers on the same queries reach %.3f of the peer's rows%n",
                 nExact, nExact, exactRecall, answers.containsKey(40) ? 40 : efs[0], proxyRecallOnExactSet);
+        System.out.println("(rows without 'round trip': the proxy answers SELECT id ... from the engine alone, no statement to PostgreSQL;"
+                + " 'round trip': same SQL as a role with row security active on items, so PostgreSQL runs the rewritten join of the candidates)");
         System.out.printf(Locale.ROOT, "kNN statements sent through the proxy in this run: %,d; transactions PostgreSQL counted in the database "
                 + "for the whole run (loading, the exact peer and the proxy's own queries included; stats lag up to 10 s): %,d%n",
                 proxiedQueries.get(), pgTransactions);
@@ -305,6 +356,10 @@ public final class KnnBenchmark {
     // ---- measuring ----
 
     private Timed timed(int ef, int clients, double seconds) throws Exception {
+        return timed(ef, clients, seconds, "postgres");
+    }
+
+    private Timed timed(int ef, int clients, double seconds, String user) throws Exception {
         var barrier = new CyclicBarrier(clients + 1);
         long[] counts = new long[clients];
         long[][] lats = new long[clients][];
@@ -314,7 +369,7 @@ public final class KnnBenchmark {
         for (int t = 0; t < clients; t++) {
             int id = t;
             threads.add(Thread.ofPlatform().name("client-" + t).start(() -> {
-                try (Connection c = proxy(); PreparedStatement ps = knnStatement(c, ef, KNN_SQL)) {
+                try (Connection c = connect(proxyUrl, user); PreparedStatement ps = knnStatement(c, ef, KNN_SQL)) {
                     int q = (id * queryCount / clients) % queryCount;
                     for (int i = 0; i < 20; i++) { // past pgjdbc's prepareThreshold: a named server statement
                         ids(ps, queryText[(q + i) % queryCount]);
@@ -450,9 +505,13 @@ public final class KnnBenchmark {
     }
 
     private static Connection connect(String url) throws SQLException {
+        return connect(url, "postgres");
+    }
+
+    private static Connection connect(String url, String user) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("password", "postgres");
+        p.setProperty("user", user);
+        p.setProperty("password", user);
         return DriverManager.getConnection(url, p);
     }
 
