@@ -3,7 +3,7 @@
 # the same query answered exactly by stock PostgreSQL 15 with the shim operators, in one run.
 #
 # Starts a fresh PostgreSQL (own temp dir, 127.0.0.1, removed afterwards; as root the server
-# runs as the postgres OS user) and the proxy (bin/neurondb-proxy) in front of it, then runs
+# runs as the postgres OS user) and the proxy (as bin/neurondb-proxy runs it) in front of it, then runs
 # tests/src/test/java/io/neurondb/tests/bench/KnnBenchmark.java with pgjdbc: CREATE EXTENSION
 # vector, CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(384)), COPY of the cached
 # MiniLM vectors (index-engine/bench/data, made by index-engine/bench/run.sh minilm), CREATE
@@ -83,14 +83,19 @@ as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/nu
 as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
   -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=50 -c wal_level=logical -c shared_buffers=512MB" >/dev/null
 
+# The proxy runs as bin/neurondb-proxy would run it, but from a copy of its build: a rebuild of
+# proxy/target while the benchmark runs (other work on the same tree) cannot pull classes away.
+mkdir -p "$work/proxy-build"
+cp -r proxy/target/classes proxy/target/lib "$work/proxy-build/"
+copied_at="$(date -u +%H:%M:%S)"
 NEURONDB_LISTEN="127.0.0.1:$proxy_port" \
 NEURONDB_UPSTREAM="postgresql://postgres:postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
 NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=${PROXY_LOG_LEVEL:-WARN} \
-NEURONDB_JAVA_OPTS="${PROXY_JAVA_OPTS:-}" \
-  "$root/bin/neurondb-proxy" >"$work/proxy.log" 2>&1 &
+NEURONDB_HOME="$root" \
+  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED ${PROXY_JAVA_OPTS:-} \
+  -cp "$work/proxy-build/classes:$work/proxy-build/lib/*" io.neurondb.proxy.cli.Main >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
-# (The upstream password is ignored by trust auth; the URL carries one because the proxy's
-# engine-side pool rejects a URL without one, see /tmp/knn-bench-problems.md.)
+# (trust auth ignores the upstream password; builds before 3b0a1fe needed one in the URL.)
 
 for port in "$pg_port" "$proxy_port"; do
   for i in $(seq 1 150); do
@@ -99,6 +104,9 @@ for port in "$pg_port" "$proxy_port"; do
     sleep 0.2
   done
 done
+build="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git -C "$root" diff --quiet -- proxy index-engine 2>/dev/null || build+=" + uncommitted changes in proxy/ or index-engine/"
+echo "proxy classes copied from proxy/target at $copied_at UTC, tree $build"
 pg_version="$("$bindir/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -Atc 'show server_version' postgres)"
 echo "PostgreSQL $pg_version on 127.0.0.1:$pg_port; NeuronDB proxy (pid $proxy_pid) on 127.0.0.1:$proxy_port; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
