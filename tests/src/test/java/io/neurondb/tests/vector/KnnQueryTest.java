@@ -377,7 +377,7 @@ class KnnQueryTest extends VectorProxyTestBase {
 
     @Test
     void realisticDimensionsRecall() throws Exception {
-        int n = 1500;
+        int n = 1000;
         int dims = 384;
         Random rnd = new Random(11);
         float[][] vecs = new float[n + 1][];
@@ -398,7 +398,7 @@ class KnnQueryTest extends VectorProxyTestBase {
             // random Gaussian vectors are the hardest case for a graph index: a wider search
             exec(c, "SET hnsw.ef_search = 100");
             int hits = 0;
-            int queries = 20;
+            int queries = 10;
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM wide ORDER BY embedding <=> ? LIMIT 10")) {
                 for (int qi = 0; qi < queries; qi++) {
                     float[] q = new float[dims];
