@@ -52,6 +52,14 @@ public record ParamPlan(int clientParams, BitSet vectorParams, List<Extra> extra
         }
     }
 
+    /** The proxy's index figures as {@code neurondb.index_stats(jsonb)} reads them. */
+    public record IndexStatsJson() implements Extra {
+        @Override
+        public int typeOid() {
+            return 3802; // jsonb
+        }
+    }
+
     /** The engine's candidate row ids, nearest first ({@code bigint[]}). */
     public record CandidateIds() implements Extra {
         @Override

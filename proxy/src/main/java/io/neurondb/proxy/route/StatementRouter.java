@@ -14,6 +14,8 @@ import java.util.List;
  */
 public final class StatementRouter {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StatementRouter.class);
+
     /** One statement of a simple query, with its plan. */
     public record PlannedStatement(String sql, StatementPlan plan) {
     }
@@ -66,9 +68,11 @@ public final class StatementRouter {
 
     private StatementPlan plan(String sql, VectorCatalog catalog) {
         try {
-            return commands.recognize(sql, catalog).orElseGet(() -> rewriter.rewrite(sql, catalog));
+            StatementPlan plan = commands.recognize(sql, catalog).orElseGet(() -> rewriter.rewrite(sql, catalog));
+            return plan == StatementPlan.Passthrough.PLAIN ? IndexStatsCalls.rewrite(sql).orElse(plan) : plan;
         } catch (RuntimeException e) {
             // A statement the proxy cannot make sense of is still the server's to judge.
+            log.debug("event=plan_failed error={}", e.toString());
             return StatementPlan.Passthrough.PLAIN;
         }
     }

@@ -28,6 +28,9 @@ final class CatalogStatements {
     static final String DELETE_INDEX = "SELECT neurondb.unregister_index($1, $2)";
     static final int[] DELETE_INDEX_TYPES = {TEXT, TEXT};
 
+    static final String DELETE_TABLE = "SELECT neurondb.unregister_table(pg_catalog.to_regclass($1))";
+    static final int[] DELETE_TABLE_TYPES = {TEXT};
+
     static final String INSERT_VECTOR_COLUMN = "SELECT neurondb.register_vector_column($1::pg_catalog.regclass, $2, $3)";
     static final int[] INSERT_VECTOR_COLUMN_TYPES = {TEXT, TEXT, INT4};
 
@@ -38,6 +41,12 @@ final class CatalogStatements {
                AND NOT (c.relrowsecurity AND pg_catalog.row_security_active(c.oid))
               FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass""";
     static final int[] READABLE_CHECK_TYPES = {TEXT, TEXT, TEXT};
+
+    /**
+     * Fails on purpose (SQLSTATE P0001), standing in for an error the proxy found itself, so
+     * the server's transaction aborts as it would have; the client sees the proxy's error.
+     */
+    static final String FAIL = "DO $neurondb$BEGIN RAISE EXCEPTION 'statement refused by the NeuronDB proxy'; END$neurondb$";
 
     private CatalogStatements() {
     }
@@ -55,13 +64,18 @@ final class CatalogStatements {
         return List.of(text(table.toSql()), text(def.keyColumn()), text(def.column()));
     }
 
+    static List<Buffer> tableKey(TableName table) {
+        return List.of(text(table.toSql()));
+    }
+
     static List<Buffer> indexKey(IndexDefinition def) {
         return List.of(text(def.schema()), text(def.name()));
     }
 
     /** The table as the statement named it: PostgreSQL resolves it the way it just did for the DDL. */
     static List<Buffer> vectorColumnRow(TableName table, Effect.NewVectorColumn column) {
-        return List.of(text(table.toSql()), text(column.name()), column.dims() == null ? null : text(column.dims().toString()));
+        // A null dims (vector without n) is a SQL NULL, which List.of cannot hold.
+        return java.util.Arrays.asList(text(table.toSql()), text(column.name()), column.dims() == null ? null : text(column.dims().toString()));
     }
 
     private static Buffer text(String s) {

@@ -371,6 +371,12 @@ public final class ClientSession implements SessionInfo {
         }
 
         @Override
+        public void flush() {
+            flushToServer();
+            flushToClient();
+        }
+
+        @Override
         public <T> Future<T> onSessionContext(Future<T> f) {
             return ClientSession.this.onSessionContext(f);
         }

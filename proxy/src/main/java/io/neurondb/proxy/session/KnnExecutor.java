@@ -101,6 +101,7 @@ final class KnnExecutor {
                 case ParamPlan.CandidateDistances d -> out.add(ParamValues.text(RealArrayText.format(found.distances())));
                 case ParamPlan.VectorValue v -> {
                 }
+                case ParamPlan.IndexStatsJson j -> out.add(ParamValues.text("[]"));
             }
         }
         return out;

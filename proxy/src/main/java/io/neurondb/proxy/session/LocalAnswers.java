@@ -38,6 +38,21 @@ final class LocalAnswers {
         };
     }
 
+    /** The same figures as JSON, for {@code neurondb.index_stats(jsonb)} in PostgreSQL. */
+    static String indexStatsJson(VectorDatabase database) {
+        io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
+        if (database != null) {
+            for (IndexStatus s : database.stats()) {
+                rows.add(new io.vertx.core.json.JsonObject()
+                        .put("index_name", s.indexName()).put("table_name", s.tableName()).put("column_name", s.columnName())
+                        .put("method", s.method()).put("metric", s.metric()).put("dims", s.dims()).put("rows", s.rows())
+                        .put("memory_bytes", s.memoryBytes()).put("build_seconds", s.buildSeconds())
+                        .put("state", s.state().name().toLowerCase(Locale.ROOT)));
+            }
+        }
+        return rows.encode();
+    }
+
     static LocalResults call(CallFunction call, ProxyFacts facts, VectorDatabase database) {
         LocalResults result = LocalResults.select(columns(call));
         switch (call.function()) {

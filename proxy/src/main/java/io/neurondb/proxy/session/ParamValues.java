@@ -63,7 +63,16 @@ final class ParamValues {
         for (int i = 0; i < clientValues; i++) {
             formats[i] = bind.parameterFormat(i);
             Buffer v = bind.values()[i];
-            values[i] = v != null && plan.isVector(i + 1) ? toRealArray(v, formats[i]) : v;
+            if (v != null && plan.isVector(i + 1)) {
+                if (formats[i] == BindMessage.BINARY && looksLikeText(v)) {
+                    // A driver that encodes every value in binary (Vert.x) sends the text type
+                    // the proxy described as its UTF-8 bytes: that is text.
+                    formats[i] = BindMessage.TEXT;
+                }
+                values[i] = toRealArray(v, formats[i]);
+            } else {
+                values[i] = v;
+            }
         }
         List<Buffer> extraBuffers = extras(plan, extraValues);
         for (int i = 0; i < extras.size(); i++) {
@@ -83,7 +92,7 @@ final class ParamValues {
         if (v == null) {
             return null;
         }
-        if (bind.parameterFormat(i) == BindMessage.BINARY) {
+        if (bind.parameterFormat(i) == BindMessage.BINARY && !looksLikeText(v)) {
             byte[] b = v.getBytes();
             return PgvectorBinary.matches(b, 0, b.length) ? PgvectorBinary.decode(b, 0, b.length) : RealArrayBinary.decode(b, 0, b.length);
         }
@@ -119,10 +128,32 @@ final class ParamValues {
             if (PgvectorBinary.matches(b, 0, b.length)) {
                 return Buffer.buffer(RealArrayBinary.encode(PgvectorBinary.decode(b, 0, b.length)));
             }
+            try {
+                RealArrayBinary.decode(b, 0, b.length); // a real[] already: checked, passed as is
+            } catch (RuntimeException e) {
+                throw new io.neurondb.proxy.vectors.VectorSqlException("22P03", "incorrect binary data format for a vector parameter");
+            }
             return value;
         }
         String s = value.toString(StandardCharsets.UTF_8);
-        return VectorText.looksLikeVector(s) ? text(RealArrayText.format(VectorText.parse(s))) : value;
+        if (s.stripLeading().startsWith("{")) {
+            return value; // real[] text: PostgreSQL's own input checks it
+        }
+        return text(RealArrayText.format(VectorText.parse(s)));
+    }
+
+    /** Binary pgvector and real[] values start with a zero byte (a small dimension or ndim); text starts with a bracket or brace. */
+    private static boolean looksLikeText(Buffer v) {
+        for (int i = 0; i < v.length(); i++) {
+            byte b = v.getByte(i);
+            if (b == '[' || b == '{') {
+                return true;
+            }
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return false;
+            }
+        }
+        return false;
     }
 
     static Buffer text(String s) {

@@ -35,10 +35,14 @@ final class PendingReply {
 
     /** Describe of a rewritten statement: report only the client's own parameters. */
     int visibleParams = -1;
+    /** Describe of a statement with vector parameters (1-based bits): shown to the client as text, as pgvector's type is to drivers that do not know it. */
+    java.util.BitSet vectorParams;
     /** Where a Describe's row shape is kept, and how an Execute's rows are converted. */
     ResultColumns results;
     /** CommandComplete tag shown instead of the server's. */
     String tag;
+    /** The error the client sees if this (injected, failing on purpose) statement fails. */
+    Buffer replaceError;
     /** Receives the rows of a hidden query of the proxy's own. */
     java.util.function.Consumer<Buffer[]> rowSink;
     /** Applied when the reply completes without error. */

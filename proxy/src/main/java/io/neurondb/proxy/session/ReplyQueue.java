@@ -2,6 +2,7 @@ package io.neurondb.proxy.session;
 
 import io.neurondb.proxy.protocol.BackendMessages;
 import io.neurondb.proxy.protocol.CommandTag;
+import io.neurondb.proxy.protocol.ErrorFields;
 import io.neurondb.proxy.protocol.Frame;
 import io.neurondb.proxy.protocol.PgProtocol;
 import io.neurondb.proxy.protocol.ProtocolException;
@@ -28,10 +29,20 @@ final class ReplyQueue {
 
         void toClient(Buffer message);
 
-        /** A ReadyForQuery passed: the transaction status and whether an error happened since the last one. */
-        void onReady(TransactionStatus status, boolean errorSeen);
+        /**
+         * A ReadyForQuery arrived: the transaction status and whether an error happened since
+         * the last one. A non-null future holds the ReadyForQuery back from the client until
+         * it completes (the catalog is being re-read after DDL), then {@link #readyReleased()}.
+         */
+        io.vertx.core.Future<Void> onReady(TransactionStatus status, boolean errorSeen);
 
-        /** A CommandComplete passed, with the server's own tag. */
+        /** A held-back ReadyForQuery was given to the client. */
+        void readyReleased();
+
+        /** The error to show instead of the server's, or null to show the server's. */
+        Buffer replaceError(ErrorFields serverError, PendingReply head);
+
+        /** A CommandComplete passed, with the server's own tag (only tags starting with R are reported). */
         void onCommandComplete(String tag);
     }
 
@@ -131,10 +142,14 @@ final class ReplyQueue {
         }
         if (head.visibleParams >= 0) {
             int[] types = BackendMessages.decodeParameterDescription(f);
-            if (types.length > head.visibleParams) {
-                out.toClient(BackendMessages.parameterDescription(Arrays.copyOf(types, head.visibleParams)));
-                return;
+            int[] shown = Arrays.copyOf(types, Math.min(types.length, head.visibleParams));
+            if (head.vectorParams != null) {
+                for (int n = head.vectorParams.nextSetBit(1); n >= 1 && n <= shown.length; n = head.vectorParams.nextSetBit(n + 1)) {
+                    shown[n - 1] = BackendMessages.TEXT_OID;
+                }
             }
+            out.toClient(BackendMessages.parameterDescription(shown));
+            return;
         }
         out.toClient(f);
     }
@@ -194,7 +209,10 @@ final class ReplyQueue {
         if (head == null) {
             throw new IllegalStateException("server sent CommandComplete while the session expected nothing");
         }
-        out.onCommandComplete(CommandTag.decode(f).text());
+        if (f.bodyByte(0) == 'R') {
+            // Only ROLLBACK matters to the session; no tag string is made for every other command.
+            out.onCommandComplete(CommandTag.decode(f).text());
+        }
         if (head.kind == PendingReply.Kind.QUERY) {
             simpleResult = null;
             out.toClient(f);
@@ -203,7 +221,11 @@ final class ReplyQueue {
         expect(f, PendingReply.Kind.EXECUTE);
         queue.poll();
         if (!head.hidden()) {
-            out.toClient(head.tag != null ? BackendMessages.commandComplete(head.tag) : f.bytes());
+            if (head.tag != null) {
+                out.toClient(BackendMessages.commandComplete(head.tag));
+            } else {
+                out.toClient(f); // as a frame: adjacent frames still leave as one slice of the read
+            }
         }
         succeed(head);
         drainLocal();
@@ -226,8 +248,13 @@ final class ReplyQueue {
 
     private void onError(Frame f) {
         errorSinceReady = true;
-        out.toClient(f);
         PendingReply head = queue.peek();
+        Buffer replacement = out.replaceError(ErrorFields.decode(f), head);
+        if (replacement != null) {
+            out.toClient(replacement);
+        } else {
+            out.toClient(f);
+        }
         if (head == null) {
             return; // a FATAL error outside any request (the server is going away)
         }
@@ -262,10 +289,28 @@ final class ReplyQueue {
         boolean error = errorSinceReady;
         errorSinceReady = false;
         simpleResult = null;
-        if (!head.hidden()) {
-            out.toClient(f);
+        if (head.kind == PendingReply.Kind.QUERY) {
+            // A simple query is one implicit transaction: its effects hold only if nothing failed.
+            if (error) {
+                if (head.onFailure != null) {
+                    head.onFailure.run();
+                }
+            } else {
+                succeed(head);
+            }
         }
-        out.onReady(status, error);
+        io.vertx.core.Future<Void> hold = out.onReady(status, error);
+        if (hold == null) {
+            if (!head.hidden()) {
+                out.toClient(f);
+            }
+        } else {
+            Buffer held = f.bytes().copy(); // the read it lies in is recycled when this returns
+            hold.onComplete(ar -> {
+                out.toClient(held);
+                out.readyReleased();
+            });
+        }
         drainLocal();
     }
 

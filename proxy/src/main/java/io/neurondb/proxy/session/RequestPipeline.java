@@ -68,6 +68,9 @@ final class RequestPipeline implements ReplyQueue.Output {
 
         void resumeClient();
 
+        /** Sends what is queued for both sides now (after work that completed later). */
+        void flush();
+
         /** The future, completing on the session's own thread. */
         <T> Future<T> onSessionContext(Future<T> f);
 
@@ -95,6 +98,8 @@ final class RequestPipeline implements ReplyQueue.Output {
     private boolean discardUntilSync;
     /** A statement changed the vector catalog: re-read it once the transaction is over. */
     private boolean catalogChanged;
+    /** The client is held after its Sync until the catalog its DDL changed is re-read. */
+    private boolean heldForCatalog;
     /** Tables written in the current transaction: their indexes are stale for this session now, for all once it ends. */
     private final Set<TableName> writtenTables = new HashSet<>();
     /**
@@ -106,6 +111,10 @@ final class RequestPipeline implements ReplyQueue.Output {
     private final Set<TableName> checkingReadable = new HashSet<>();
     private CopyInTranslator copyIn;
     private boolean copyInFailed;
+    /** The error a COPY abandoned by the proxy reports instead of the server's "COPY from stdin failed". */
+    private Buffer copyError;
+    /** The statement being handled came in the extended protocol (injected statements then use their own name). */
+    private boolean inExtendedBatch;
 
     RequestPipeline(Host host, StatementRouter router, VectorDatabase database) {
         this.host = host;
@@ -122,6 +131,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     // ======================= client requests =======================
 
     void onClientFrame(Frame f) {
+        inExtendedBatch = f.type() != PgProtocol.QUERY;
         switch (f.type()) {
             case PgProtocol.QUERY -> onQuery(f);
             case PgProtocol.PARSE -> onParse(f);
@@ -156,6 +166,26 @@ final class RequestPipeline implements ReplyQueue.Output {
             replies.add(PendingReply.of(PendingReply.Kind.QUERY));
             return;
         }
+        if (planned.stream().allMatch(p -> p.plan() instanceof StatementPlan.Passthrough pt
+                && !(pt.effect() instanceof Effect.TablesDropped))) {
+            // The text goes as sent (COPY FROM STDIN must stay a simple query: the extended
+            // protocol ignores a Sync sent ahead of the data); only the effects need the proxy.
+            PendingReply q = PendingReply.of(PendingReply.Kind.QUERY);
+            List<Runnable> effects = new ArrayList<>();
+            for (PlannedStatement p : planned) {
+                Effect effect = ((StatementPlan.Passthrough) p.plan()).effect();
+                beforeEffect(effect);
+                Runnable after = afterEffect(effect);
+                if (after != null) {
+                    effects.add(after);
+                }
+            }
+            q.onSuccess = () -> effects.forEach(Runnable::run);
+            q.onFailure = () -> copyIn = null;
+            host.forward(f);
+            replies.add(q);
+            return;
+        }
         batchForwarded = false;
         runSimple(planned.iterator());
     }
@@ -165,12 +195,13 @@ final class RequestPipeline implements ReplyQueue.Output {
      * (building an index) pauses the client and continues here when done.
      */
     private void runSimple(Iterator<PlannedStatement> rest) {
-        while (rest.hasNext()) {
+        while (rest.hasNext() && !discardUntilSync) {
             PlannedStatement s = rest.next();
             Future<?> pending = runSimpleStatement(s);
             if (pending != null) {
                 host.pauseClient();
                 pending.onComplete(ar -> {
+                    inExtendedBatch = false;
                     runSimple(rest);
                     host.resumeClient();
                 });
@@ -187,7 +218,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), null, p.effect(), false);
             case StatementPlan.Rewrite r -> {
                 try {
-                    List<Buffer> values = ParamValues.extras(r.params(), null);
+                    List<Buffer> values = ParamValues.extras(r.params(), dynamicExtras(r.params()));
                     forwardStatement("", "", r.sql(), ParamValues.types(r.params(), new int[0]), values, null, r.effect(), false);
                 } catch (VectorFormatException e) {
                     localError(ErrorFields.error(e.sqlState(), e.getMessage()));
@@ -218,7 +249,8 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** The Sync that ends a simple query carried out in the extended protocol. */
     private void endBatch() {
         discardUntilSync = false;
-        if (batchForwarded) {
+        holdForCatalog();
+        if (batchForwarded || heldForCatalog) { // a held client is released by the server's ReadyForQuery
             host.forward(SYNC);
             replies.add(PendingReply.of(PendingReply.Kind.SYNC));
         } else {
@@ -314,7 +346,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         try {
             switch (s.plan) {
                 case StatementPlan.Passthrough p -> forwardBind(f);
-                case StatementPlan.Rewrite r -> forwardBind(ParamValues.convert(bind, r.params(), List.of()).encode());
+                case StatementPlan.Rewrite r -> forwardBind(ParamValues.convert(bind, r.params(), dynamicExtras(r.params())).encode());
                 case StatementPlan.Knn k -> {
                     KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     if (run.localAnswer() != null) {
@@ -337,6 +369,17 @@ final class RequestPipeline implements ReplyQueue.Output {
             statements.closePortal(names.portalName());
             localError(errorOf(e));
         }
+    }
+
+    /** Values of the proxy's own parameters that are known only now (its index figures). */
+    private List<Buffer> dynamicExtras(ParamPlan params) {
+        List<Buffer> out = new ArrayList<>(1);
+        for (ParamPlan.Extra e : params.extras()) {
+            if (e instanceof ParamPlan.IndexStatsJson) {
+                out.add(ParamValues.text(LocalAnswers.indexStatsJson(database)));
+            }
+        }
+        return out;
     }
 
     private void forwardBind(Frame f) {
@@ -370,6 +413,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             if (s != null) {
                 d.results = s.results;
                 d.visibleParams = clientParams(s);
+                d.vectorParams = vectorParams(s);
             }
             replies.add(d);
             return;
@@ -384,6 +428,14 @@ final class RequestPipeline implements ReplyQueue.Output {
         PendingReply d = PendingReply.of(PendingReply.Kind.DESCRIBE);
         d.results = p == null ? null : p.results;
         replies.add(d);
+    }
+
+    private static java.util.BitSet vectorParams(ClientStatements.Statement s) {
+        return switch (s.plan) {
+            case StatementPlan.Rewrite r -> r.params().vectorParams();
+            case StatementPlan.Knn k -> k.params().vectorParams();
+            default -> null;
+        };
     }
 
     private static int clientParams(ClientStatements.Statement s) {
@@ -449,6 +501,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             default -> Effect.NONE;
         };
         beforeEffect(effect);
+        injectBefore(effect, true);
         forwardMarked(f);
         PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
         e.results = p.results;
@@ -495,7 +548,8 @@ final class RequestPipeline implements ReplyQueue.Output {
 
     private void onSync(Frame f) {
         discardUntilSync = false;
-        if (batchForwarded || !replies.isEmpty()) {
+        holdForCatalog();
+        if (batchForwarded || !replies.isEmpty() || heldForCatalog) {
             host.forward(f);
             replies.add(PendingReply.of(PendingReply.Kind.SYNC));
         } else {
@@ -521,7 +575,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 host.forward(copyData(out));
             }
         } catch (VectorFormatException e) {
-            failCopy(e.getMessage());
+            failCopy(e);
         }
     }
 
@@ -544,6 +598,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                     host.forward(copyData(rest));
                 }
             } catch (VectorFormatException e) {
+                copyError = ErrorFields.error(e.sqlState(), e.getMessage()).encodeError();
                 host.forward(copyFail(e.getMessage()));
                 return;
             }
@@ -551,10 +606,11 @@ final class RequestPipeline implements ReplyQueue.Output {
         host.forward(f);
     }
 
-    /** Bad vector data: the server abandons the COPY with our message; the rest of the client's data is dropped. */
-    private void failCopy(String message) {
+    /** Bad vector data: the server abandons the COPY; the client sees pgvector's error; the rest of its data is dropped. */
+    private void failCopy(VectorFormatException e) {
         copyInFailed = true;
-        host.forward(copyFail(message));
+        copyError = ErrorFields.error(e.sqlState(), e.getMessage()).encodeError();
+        host.forward(copyFail(e.getMessage()));
     }
 
     // ======================= the proxy's own statements =======================
@@ -564,6 +620,11 @@ final class RequestPipeline implements ReplyQueue.Output {
      * simple query). Returns a future when the work completes later; the client is paused until then.
      */
     private Future<?> runCommand(ProxyCommand command, String sql, boolean extended) {
+        if (command instanceof ProxyCommand.CreateExtension || command instanceof ProxyCommand.UpdateExtension
+                || command instanceof ProxyCommand.DropExtension || command instanceof ProxyCommand.CreateVectorIndex
+                || command instanceof ProxyCommand.DropVectorIndexes) {
+            catalogChanged();
+        }
         switch (command) {
             case ProxyCommand.Reject r -> localError(ErrorFields.error(r.sqlState(), r.message()));
             case ProxyCommand.ShowSetting show -> {
@@ -679,13 +740,15 @@ final class RequestPipeline implements ReplyQueue.Output {
      */
     private void forwardInjected(String sql, int[] types, List<Buffer> values, PendingReply execute, boolean extended) {
         String name = extended ? INJECTED : "";
-        forwardStatement(name, name, sql, types, values, null, Effect.NONE, false, execute);
         if (extended) {
+            // Closed first, not after: after an error the server skips to Sync, a Close included.
+            // Closing a name that does not exist is not an error.
             host.forward(close((byte) 'S', name));
             replies.add(PendingReply.hidden(PendingReply.Kind.CLOSE));
             host.forward(close((byte) 'P', name));
             replies.add(PendingReply.hidden(PendingReply.Kind.CLOSE));
         }
+        forwardStatement(name, name, sql, types, values, null, Effect.NONE, false, execute);
     }
 
     private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
@@ -697,6 +760,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** Parse, Bind, (Describe,) Execute of one statement, standing in for part of a simple query or a command. */
     private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
                                   BindMessage resultFormats, Effect effect, boolean knnShape, PendingReply execute) {
+        injectBefore(effect, !statement.isEmpty());
         forwardMarked(new ParseMessage(statement, sql, types).encode());
         replies.add(PendingReply.hidden(PendingReply.Kind.PARSE));
         BindMessage bind = new BindMessage(portal, statement, new short[0], values.toArray(Buffer[]::new), new short[0]);
@@ -756,9 +820,27 @@ final class RequestPipeline implements ReplyQueue.Output {
     // ---- effects of forwarded statements ----
 
     private void beforeEffect(Effect effect) {
-        if (effect instanceof Effect.CopyIn c) {
-            copyIn = new CopyInTranslator(CopyFormats.of(c.options()), c.table().toString(), CopyFormats.vectorColumns(c, catalog()));
-            copyInFailed = false;
+        // Writes count from the moment they are sent: a kNN later in the same transaction
+        // (even in the same pipeline) must not be answered from the engine, which cannot see them.
+        switch (effect) {
+            case Effect.CopyIn c -> {
+                copyIn = new CopyInTranslator(CopyFormats.of(c.options()), c.table().toString(), CopyFormats.vectorColumns(c, catalog()));
+                copyInFailed = false;
+                copyError = null;
+                written(List.of(c.table()));
+            }
+            case Effect.TablesWritten w -> written(w.tables());
+            case Effect.TablesTruncated t -> written(t.tables());
+            case Effect.RegisterVectorColumns r -> catalogChanged();
+            case Effect.TablesDropped d -> catalogChanged();
+            default -> {
+            }
+        }
+    }
+
+    private void written(List<TableName> tables) {
+        for (TableName t : tables) {
+            writtenTables.add(catalog().table(t).map(VectorCatalog.Table::tableName).orElse(t));
         }
     }
 
@@ -767,10 +849,20 @@ final class RequestPipeline implements ReplyQueue.Output {
             case Effect.None n -> null;
             case Effect.RegisterVectorColumns r -> this::catalogChanged;
             case Effect.TablesDropped d -> this::catalogChanged;
-            case Effect.TablesTruncated t -> () -> writtenTables.addAll(t.tables());
-            case Effect.TablesWritten w -> () -> writtenTables.addAll(w.tables());
-            case Effect.CopyIn c -> () -> writtenTables.add(c.table());
+            case Effect.TablesTruncated t -> null;
+            case Effect.TablesWritten w -> null;
+            case Effect.CopyIn c -> null;
         };
+    }
+
+    /** Catalog rows of dropped tables go just before the DROP, in its transaction (and are kept if it fails). */
+    private void injectBefore(Effect effect, boolean extended) {
+        if (effect instanceof Effect.TablesDropped d) {
+            for (TableName t : d.tables()) {
+                forwardInjected(CatalogStatements.DELETE_TABLE, CatalogStatements.DELETE_TABLE_TYPES,
+                        CatalogStatements.tableKey(t), PendingReply.hidden(PendingReply.Kind.EXECUTE), extended);
+            }
+        }
     }
 
     /**
@@ -788,6 +880,14 @@ final class RequestPipeline implements ReplyQueue.Output {
 
     private void catalogChanged() {
         catalogChanged = true;
+    }
+
+    /** After a Sync that ends DDL on vector objects, nothing more from the client until the catalog is re-read. */
+    private void holdForCatalog() {
+        if (catalogChanged && database != null && !heldForCatalog) {
+            heldForCatalog = true;
+            host.pauseClient();
+        }
     }
 
     // ======================= server replies =======================
@@ -815,10 +915,14 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     @Override
-    public void onReady(TransactionStatus status, boolean errorSeen) {
+    public Future<Void> onReady(TransactionStatus status, boolean errorSeen) {
         host.transactionStatus(status);
         if (status != TransactionStatus.IDLE) {
-            return;
+            if (heldForCatalog) {
+                heldForCatalog = false;
+                host.resumeClient(); // the catalog is re-read when the transaction ends
+            }
+            return null;
         }
         if (errorSeen) {
             settings.rolledBack();
@@ -832,14 +936,30 @@ final class RequestPipeline implements ReplyQueue.Output {
         writtenTables.clear();
         if (catalogChanged && database != null) {
             catalogChanged = false;
-            // Statements the client sent after this one are planned against the new catalog.
-            host.pauseClient();
-            host.onSessionContext(database.refreshCatalog()).onComplete(ar -> {
+            // The client hears ReadyForQuery only once the catalog is re-read, and what it sent
+            // after its Sync waits too: every later statement, on any connection, is planned
+            // against the catalog this DDL made.
+            return host.onSessionContext(database.refreshCatalog()).<Void>transform(ar -> {
                 if (ar.failed()) {
                     log.warn("conn={} event=catalog_refresh_failed error=\"{}\"", host.info().connectionId(), ar.cause().toString());
                 }
-                host.resumeClient();
+                return Future.succeededFuture();
             });
+        }
+        if (heldForCatalog) {
+            heldForCatalog = false;
+            host.resumeClient();
+        }
+        return null;
+    }
+
+    @Override
+    public void readyReleased() {
+        if (heldForCatalog) {
+            heldForCatalog = false;
+            host.resumeClient();
+        } else {
+            host.flush();
         }
     }
 
@@ -856,10 +976,30 @@ final class RequestPipeline implements ReplyQueue.Output {
         batchForwarded = true;
     }
 
-    /** An error of the proxy's own, in its place in the reply order; the rest of the batch is void. */
+    /**
+     * An error of the proxy's own (a malformed vector, a refused setting). It must do to the
+     * server's transaction what the same error raised by PostgreSQL would: abort it, so what
+     * the batch sent before it rolls back, and skip to Sync. So the proxy sends a statement
+     * that fails, and shows its own error in place of that statement's.
+     */
     private void localError(ErrorFields error) {
-        replies.add(PendingReply.localError(error.encodeError()));
+        PendingReply fail = PendingReply.hidden(PendingReply.Kind.EXECUTE);
+        fail.replaceError = error.encodeError();
+        forwardInjected(CatalogStatements.FAIL, new int[0], List.of(), fail, inExtendedBatch);
         discardUntilSync = true;
+    }
+
+    @Override
+    public Buffer replaceError(ErrorFields serverError, PendingReply head) {
+        if (head != null && head.replaceError != null && "P0001".equals(serverError.sqlState())) {
+            return head.replaceError;
+        }
+        if (copyError != null && "57014".equals(serverError.sqlState())) {
+            Buffer ours = copyError;
+            copyError = null;
+            return ours;
+        }
+        return null;
     }
 
     private List<Buffer> localRows(LocalResults rows, boolean extended) {

@@ -129,11 +129,24 @@ BEGIN
 END
 $$;
 
+-- DROP TABLE through the proxy: its catalog rows go in the same transaction (NULL, from
+-- to_regclass of a table that does not exist, is a no-op).
+CREATE FUNCTION neurondb.unregister_table(t regclass) RETURNS void
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    PERFORM neurondb.check_table_owner(t);
+    DELETE FROM neurondb.indexes i WHERE i.table_name = t;
+    DELETE FROM neurondb.vector_columns v WHERE v.table_name = t;
+END
+$$;
+
 REVOKE ALL ON FUNCTION neurondb.check_table_owner(regclass),
+    neurondb.unregister_table(regclass),
     neurondb.register_vector_column(regclass, name, integer),
     neurondb.register_index(name, name, regclass, name, name, text, text, jsonb),
     neurondb.unregister_index(name, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION neurondb.register_vector_column(regclass, name, integer),
+    neurondb.unregister_table(regclass),
     neurondb.register_index(name, name, regclass, name, name, text, text, jsonb),
     neurondb.unregister_index(name, name) TO PUBLIC;
 
@@ -595,6 +608,17 @@ BEGIN
     RAISE EXCEPTION 'neurondb.index_stats() is answered by the NeuronDB proxy, not by PostgreSQL'
         USING ERRCODE = '0A000', HINT = 'Connect through the NeuronDB proxy and run it there.';
 END
+$fn$;
+
+-- Statements that do more with index_stats() than SELECT * (pick columns, filter, join) run
+-- in PostgreSQL: the proxy passes its current figures as one jsonb parameter and calls this.
+CREATE FUNCTION neurondb.index_stats(stats jsonb)
+RETURNS TABLE (index_name text, table_name text, column_name text, method text, metric text, dims integer,
+               "rows" bigint, memory_bytes bigint, build_seconds double precision, state text)
+LANGUAGE sql IMMUTABLE AS $fn$
+    SELECT * FROM pg_catalog.jsonb_to_recordset(stats)
+        AS s(index_name text, table_name text, column_name text, method text, metric text, dims integer,
+             "rows" bigint, memory_bytes bigint, build_seconds double precision, state text)
 $fn$;
 
 -- The proxy's kNN rewrite adds  AND neurondb.no_parallel()  to its WHERE clause. The

@@ -241,6 +241,7 @@ class RewrittenSqlRunsTest {
                 case ParamPlan.VectorValue v -> args.add(vec(v.value()));
                 case ParamPlan.CandidateIds ignored -> args.add("'{" + String.join(",", ids.stream().map(String::valueOf).toList()) + "}'");
                 case ParamPlan.CandidateDistances ignored -> args.add("'{" + String.join(",", dists.stream().map(String::valueOf).toList()) + "}'");
+                case ParamPlan.IndexStatsJson ignored -> args.add("'[]'");
             }
         }
         return runPrepared(k.sql(), k.params(), args, false);
