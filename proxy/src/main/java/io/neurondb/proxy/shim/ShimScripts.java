@@ -169,11 +169,17 @@ public final class ShimScripts {
                                      WHERE o.oid = id;
                                     EXECUTE 'DROP OPERATOR ' || obj || '{MODE}';
                                 END IF;
-                            ELSE
+                            ELSIF r.kind = 'function' THEN
                                 id := pg_catalog.to_regprocedure(pg_catalog.format('%I.%I(%s)', target, r.name, r.args));
                                 IF id IS NOT NULL THEN
                                     EXECUTE 'DROP FUNCTION ' || id::pg_catalog.regprocedure::text || '{MODE}';
                                 END IF;
+                            END IF;
+                        END LOOP;
+                        FOR r IN SELECT o.name FROM neurondb.objects o WHERE o.kind = 'type' ORDER BY o.name LOOP
+                            id := pg_catalog.to_regtype(pg_catalog.format('%I.%I', target, r.name));
+                            IF id IS NOT NULL THEN
+                                EXECUTE 'DROP DOMAIN ' || id::pg_catalog.regtype::text || '{MODE}';
                             END IF;
                         END LOOP;
                 """.replace("{MODE}", mode));

@@ -39,12 +39,12 @@ INSERT INTO neurondb.extension (version, target_schema) VALUES ('1.0', @extschem
 -- Functions and operators the install created in the target schema, so DROP EXTENSION
 -- removes exactly those (and works for any target schema).
 CREATE TABLE neurondb.objects (
-    kind  text NOT NULL CHECK (kind IN ('function', 'operator')),
+    kind  text NOT NULL CHECK (kind IN ('function', 'operator', 'type')),
     name  name NOT NULL,
     args  text NOT NULL,
     PRIMARY KEY (kind, name, args)
 );
-COMMENT ON TABLE neurondb.objects IS 'Functions and operators of the shim in the target schema (dropped with the shim)';
+COMMENT ON TABLE neurondb.objects IS 'Functions, operators and types of the shim in the target schema (dropped with the shim)';
 
 CREATE TABLE neurondb.vector_columns (
     table_name  regclass NOT NULL,
@@ -629,11 +629,19 @@ $fn$;
 CREATE FUNCTION neurondb.no_parallel() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL UNSAFE AS 'SELECT true';
 
+-- A type named vector, for the drivers that look pgvector's type up by name before they
+-- send a value of it (pgjdbc's PGobject("vector"), pgvector-java, psycopg's register_vector).
+-- Columns are never of this type (the proxy declares them real[] with a CHECK), and the proxy
+-- converts values sent as it; it is a domain over real[] so that such a value, declared with
+-- its OID, still lands in a real[] column.
+CREATE DOMAIN @extschema@.vector AS real[];
+
 -- ---------------------------------------------------------------------------------------
 -- What DROP EXTENSION removes from the target schema
 -- ---------------------------------------------------------------------------------------
 
 INSERT INTO neurondb.objects (kind, name, args) VALUES
+    ('type', 'vector', ''),
     ('operator', '<->', 'real[], anyarray'), ('operator', '<->', 'real[], text'), ('operator', '<->', 'text, real[]'),
     ('operator', '<#>', 'real[], anyarray'), ('operator', '<#>', 'real[], text'), ('operator', '<#>', 'text, real[]'),
     ('operator', '<=>', 'real[], anyarray'), ('operator', '<=>', 'real[], text'), ('operator', '<=>', 'text, real[]'),
