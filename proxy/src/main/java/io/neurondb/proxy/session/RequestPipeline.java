@@ -108,7 +108,8 @@ final class RequestPipeline implements ReplyQueue.Output {
      * query of the proxy's own on the client's connection (so as the client's role).
      */
     private final Set<TableName> readableTables = new HashSet<>();
-    private final Set<TableName> checkingReadable = new HashSet<>();
+    /** Tables checked or being checked (whatever the answer): asked once per session. */
+    private final Set<TableName> checkedReadable = new HashSet<>();
     private CopyInTranslator copyIn;
     private boolean copyInFailed;
     /** The error a COPY abandoned by the proxy reports instead of the server's "COPY from stdin failed". */
@@ -795,13 +796,13 @@ final class RequestPipeline implements ReplyQueue.Output {
      */
     private void checkReadable(StatementPlan.Knn k, boolean extended) {
         if (k.spec().localAnswer() == null || k.spec().filtered() || database == null
-                || readableTables.contains(k.spec().table()) || !checkingReadable.add(k.spec().table())) {
+                || !checkedReadable.add(k.spec().table())) {
             return;
         }
         var table = catalog().table(k.spec().table());
         var index = table.flatMap(t -> catalog().indexFor(t, k.spec().column(), k.spec().operator()));
         if (index.isEmpty()) {
-            checkingReadable.remove(k.spec().table());
+            checkedReadable.remove(k.spec().table()); // no index yet: ask when there is one
             return;
         }
         TableName name = k.spec().table();
@@ -811,8 +812,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 readableTables.add(name);
             }
         };
-        check.onSuccess = () -> checkingReadable.remove(name);
-        check.onFailure = () -> checkingReadable.remove(name);
+        check.onFailure = () -> checkedReadable.remove(name); // skipped after an error: ask again later
         forwardInjected(CatalogStatements.READABLE_CHECK, CatalogStatements.READABLE_CHECK_TYPES,
                 CatalogStatements.readableCheck(name, index.get()), check, extended);
     }
