@@ -19,8 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ExtensionLifecycleTest extends VectorProxyTestBase {
 
     /**
-     * pgjdbc in the simple protocol: in the extended protocol a failed CREATE/ALTER/DROP
-     * EXTENSION leaves the proxy's internal statement behind (PendingFailuresTest).
+     * pgjdbc in the simple protocol here; the same commands after a failed one in the extended
+     * protocol are in VectorRegressionsTest.
      */
     @Override
     protected Connection proxied() throws java.sql.SQLException {

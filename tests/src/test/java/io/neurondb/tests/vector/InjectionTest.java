@@ -63,6 +63,7 @@ class InjectionTest extends VectorProxyTestBase {
         try (Connection c = proxied()) {
             for (String s : CRAFTED) {
                 harmless(sqlError(() -> exec(c, "INSERT INTO items VALUES (10, " + literal(s) + ", 'x')")));
+                harmless(sqlError(() -> exec(c, "INSERT INTO items VALUES (10, " + literal(s) + "::vector, 'x')")));
             }
         }
         assertTableSurvived();
@@ -93,8 +94,7 @@ class InjectionTest extends VectorProxyTestBase {
             }
             for (String s : CRAFTED) {
                 var copy = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI();
-                // (the SQLSTATE of a refused COPY row is 57014, not pgvector's: PendingFailuresTest)
-                sqlError(() -> copy.copyIn("COPY items FROM STDIN", new java.io.StringReader("10\t" + s + "\tx\n")));
+                harmless(sqlError(() -> copy.copyIn("COPY items FROM STDIN", new java.io.StringReader("10\t" + s + "\tx\n"))));
             }
         }
         assertTableSurvived();

@@ -44,7 +44,7 @@ class KnnQueryTest extends VectorProxyTestBase {
             exec(c, "CREATE TABLE items (id bigint PRIMARY KEY, category int NOT NULL, embedding vector(" + DIMS + "))",
                     "CREATE TABLE cats (id int PRIMARY KEY, name text)",
                     "INSERT INTO cats SELECT i, 'cat' || i FROM generate_series(0, 9) i");
-            // (a COPY of this size hangs through the proxy: PendingFailuresTest)
+            // (a large COPY is in VectorRegressionsTest)
             for (int from = 0; from < N; from += 250) {
                 exec(c, "INSERT INTO items VALUES " + String.join(", ", values.subList(from, Math.min(N, from + 250))));
             }
