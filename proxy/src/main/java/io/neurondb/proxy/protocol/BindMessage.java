@@ -46,6 +46,14 @@ public record BindMessage(String portalName, String statementName, short[] param
         return out;
     }
 
+    /**
+     * The same Bind without its values, to keep beyond the read it came in (the values are
+     * views on that read's memory) — for the result formats.
+     */
+    public BindMessage withoutValues() {
+        return new BindMessage(portalName, statementName, parameterFormats, new Buffer[0], resultFormats);
+    }
+
     /** The format of value {@code index} (0-based). */
     public short parameterFormat(int index) {
         return parameterFormats.length == 0 ? TEXT : parameterFormats.length == 1 ? parameterFormats[0] : parameterFormats[index];

@@ -305,7 +305,9 @@ final class ReplyQueue {
                 out.toClient(f);
             }
         } else {
-            Buffer held = f.bytes().copy(); // the read it lies in is recycled when this returns
+            // A heap copy: the read it lies in is recycled when this returns (and a copy of that
+            // pooled memory would itself be pooled, owed a release nobody would make).
+            Buffer held = Buffer.buffer(f.length()).appendBuffer(f.source(), f.start(), f.length());
             hold.onComplete(ar -> {
                 out.toClient(held);
                 out.readyReleased();

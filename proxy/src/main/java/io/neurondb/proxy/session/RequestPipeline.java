@@ -341,8 +341,8 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
         BindMessage bind = s.results.hasVectors() || !(s.plan instanceof StatementPlan.Passthrough) || s.local
                 ? BindMessage.decode(f) : null;
-        ClientStatements.Portal portal = new ClientStatements.Portal(names.portalName(), s, bind,
-                s.results.forPortal(bind));
+        BindMessage kept = bind == null ? null : bind.withoutValues();
+        ClientStatements.Portal portal = new ClientStatements.Portal(names.portalName(), s, kept, s.results.forPortal(kept));
         statements.putPortal(portal);
         try {
             switch (s.plan) {
