@@ -51,8 +51,6 @@ final class PendingReply {
     Runnable onFailure;
     /** LOCAL: the messages of the answer, made when its turn comes (later settings apply). */
     Supplier<List<Buffer>> local;
-    /** LOCAL: the answer is an ErrorResponse. */
-    boolean localError;
 
     private PendingReply(Kind kind, Visibility visibility, boolean syncPoint) {
         this.kind = kind;
@@ -81,12 +79,6 @@ final class PendingReply {
     static PendingReply local(Supplier<List<Buffer>> answer) {
         PendingReply p = new PendingReply(Kind.LOCAL, Visibility.SHOWN, false);
         p.local = answer;
-        return p;
-    }
-
-    static PendingReply localError(Buffer error) {
-        PendingReply p = local(() -> List.of(error));
-        p.localError = true;
         return p;
     }
 

@@ -329,11 +329,6 @@ final class ReplyQueue {
             for (Buffer message : p.local.get()) {
                 out.toClient(message);
             }
-            if (p.localError) {
-                errorSinceReady = true;
-                skipToSync();
-                return;
-            }
             if (p.syncPoint) {
                 errorSinceReady = false;
             }
