@@ -38,8 +38,12 @@ final class KnnExecutor {
     /** Beyond this many rows the engine's answer is no cheaper than the exact branch. */
     private static final long MAX_SERVED = 10_000;
 
-    /** @param localAnswer the whole result when the engine answers alone, else null */
-    record Prepared(List<Buffer> extras, LocalResults localAnswer) {
+    /**
+     * @param localAnswer the whole result when the engine answers alone, else null
+     * @param route       how it was served, for the session's log: {@code engine}, {@code candidates}
+     *                    (PostgreSQL joins the engine's rows) or {@code exact} (PostgreSQL alone), with why
+     */
+    record Prepared(List<Buffer> extras, LocalResults localAnswer, String route) {
     }
 
     private final SessionSettings settings;
@@ -59,7 +63,8 @@ final class KnnExecutor {
         Long offset = spec.offset() == null ? Long.valueOf(0) : bound(spec.offset(), bind);
         Optional<ServedIndex> served = served(spec, database, catalog, status, writtenTables);
         if (query == null || limit == null || offset == null || limit < 0 || offset < 0 || limit + offset > MAX_SERVED || served.isEmpty()) {
-            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null);
+            String why = served.isEmpty() ? "no ready index the session may use" : "limit/offset/vector not servable";
+            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null, "exact (" + why + ")");
         }
         ServedIndex index = served.get();
         int wanted = (int) (limit + offset);
@@ -67,9 +72,11 @@ final class KnnExecutor {
         SearchResult found = wanted == 0 ? SearchResult.EMPTY
                 : index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
         if (spec.localAnswer() != null && !spec.filtered() && readableTables.contains(spec.table())) {
-            return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted));
+            return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted),
+                    "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size());
         }
-        return new Prepared(candidates(plan.params(), found), null);
+        return new Prepared(candidates(plan.params(), found), null,
+                "candidates index=" + index.definition().qualifiedName() + " k=" + wanted + " fetched=" + found.size());
     }
 
     private static Long bound(KnnSpec.Bound b, BindMessage bind) {

@@ -215,6 +215,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** Runs one statement of a simple query; returns a future when it completes later. */
     private Future<?> runSimpleStatement(PlannedStatement s) {
         StatementPlan plan = servedBy(s.plan());
+        sessionLog("query", describe(plan));
         switch (plan) {
             case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), null, p.effect(), false);
             case StatementPlan.Rewrite r -> {
@@ -228,6 +229,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             case StatementPlan.Knn k -> {
                 try {
                     KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
+                    sessionLog("knn", run.route());
                     if (run.localAnswer() != null) {
                         LocalResults rows = run.localAnswer();
                         replies.add(PendingReply.local(rows::all));
@@ -268,6 +270,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
         ParseMessage parse = ParseMessage.decode(f);
         StatementPlan plan = servedBy(router.planStatement(parse.sql(), catalog()));
+        sessionLog("parse", describe(plan));
         boolean wantShape = !catalog().tables().isEmpty();
         switch (plan) {
             case StatementPlan.Passthrough p -> {
@@ -350,6 +353,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 case StatementPlan.Rewrite r -> forwardBind(ParamValues.convert(bind, r.params(), dynamicExtras(r.params())).encode());
                 case StatementPlan.Knn k -> {
                     KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
+                    sessionLog("knn", run.route());
                     if (run.localAnswer() != null) {
                         portal.localRows = run.localAnswer();
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
@@ -964,6 +968,28 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     // ======================= helpers =======================
+
+    /**
+     * The session's own log line (route decisions; never SQL text or values): at INFO when the
+     * session has {@code SET neurondb.log_level = debug}, so one client can be traced without
+     * raising the whole proxy's level; at DEBUG otherwise.
+     */
+    private static String describe(StatementPlan plan) {
+        return switch (plan) {
+            case StatementPlan.Passthrough p -> p.effect() == Effect.NONE ? "passthrough" : "passthrough+" + p.effect().getClass().getSimpleName();
+            case StatementPlan.Rewrite r -> "rewritten";
+            case StatementPlan.Knn k -> "knn table=" + k.spec().table() + " op=" + k.spec().operator().symbol();
+            case StatementPlan.Command c -> "proxy " + c.command().getClass().getSimpleName();
+        };
+    }
+
+    private void sessionLog(String event, String detail) {
+        if ("debug".equals(settings.value("neurondb.log_level"))) {
+            log.info("conn={} event={} route=\"{}\"", host.info().connectionId(), event, detail);
+        } else if (log.isDebugEnabled()) {
+            log.debug("conn={} event={} route=\"{}\"", host.info().connectionId(), event, detail);
+        }
+    }
 
     /** Forwards a client message and notes that the batch now needs the server's Sync. */
     private void forwardMarked(Frame f) {

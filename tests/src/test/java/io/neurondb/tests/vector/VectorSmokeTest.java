@@ -121,6 +121,42 @@ class VectorSmokeTest {
         }
     }
 
+    @Test
+    void neurondbLogLevelDebugTracesOneSessionsRoutes() throws Exception {
+        ch.qos.logback.classic.Logger pipelineLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger("io.neurondb.proxy.session.RequestPipeline");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> captured = new ch.qos.logback.core.read.ListAppender<>();
+        captured.start();
+        pipelineLog.addAppender(captured);
+        ch.qos.logback.classic.Level testLevel = pipelineLog.getLevel();
+        pipelineLog.setLevel(ch.qos.logback.classic.Level.INFO); // the tests' logback config keeps the proxy quiet
+        try (Connection admin = TestPostgres.superuser(pg); Statement a = admin.createStatement()) {
+            a.execute("DROP DATABASE IF EXISTS vec_smoke_log");
+            a.execute("CREATE DATABASE vec_smoke_log");
+        }
+        try (Connection c = proxy.connectTo("vec_smoke_log"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            s.execute("CREATE TABLE IF NOT EXISTS traced (id int PRIMARY KEY, e vector(2))");
+            s.execute("INSERT INTO traced VALUES (1, '[0,1]'), (2, '[1,0]') ON CONFLICT DO NOTHING");
+            s.execute("CREATE INDEX IF NOT EXISTS traced_e ON traced USING hnsw (e vector_l2_ops)");
+            s.executeQuery("SELECT id FROM traced ORDER BY e <-> '[1,0.1]' LIMIT 1").close();
+            assertThat(captured.list).noneMatch(e -> e.getFormattedMessage().contains("event=knn"));
+            s.execute("SET neurondb.log_level = debug");
+            s.executeQuery("SELECT id FROM traced ORDER BY e <-> '[1,0.1]' LIMIT 1").close();
+            assertThat(captured.list).as(captured.list.toString()).anyMatch(e -> e.getFormattedMessage().contains("event=knn")
+                    && e.getFormattedMessage().contains("index=public.traced_e"));
+            // The values never appear in the trace.
+            assertThat(captured.list).noneMatch(e -> e.getFormattedMessage().contains("0.1"));
+            int before = captured.list.size();
+            s.execute("SET neurondb.log_level = info");
+            s.executeQuery("SELECT id FROM traced ORDER BY e <-> '[1,0.1]' LIMIT 1").close();
+            assertThat(captured.list.subList(before, captured.list.size())).noneMatch(e -> e.getFormattedMessage().contains("event=knn"));
+        } finally {
+            pipelineLog.detachAppender(captured);
+            pipelineLog.setLevel(testLevel);
+        }
+    }
+
     private static List<String> knnIds(Connection c, String vector) throws java.sql.SQLException {
         List<String> ids = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id FROM items ORDER BY embedding <-> ? LIMIT 5")) {
