@@ -70,6 +70,9 @@ final class ParamValues {
                     formats[i] = BindMessage.TEXT;
                 }
                 values[i] = toRealArray(v, formats[i]);
+                if (formats[i] == BindMessage.TEXT && !v.toString(StandardCharsets.UTF_8).stripLeading().startsWith("{")) {
+                    formats[i] = BindMessage.BINARY; // converted pgvector text goes as binary real[]: no float printing
+                }
             } else {
                 values[i] = v;
             }
@@ -139,7 +142,7 @@ final class ParamValues {
         if (s.stripLeading().startsWith("{")) {
             return value; // real[] text: PostgreSQL's own input checks it
         }
-        return text(RealArrayText.format(VectorText.parse(s)));
+        return Buffer.buffer(RealArrayBinary.encode(VectorText.parse(s)));
     }
 
     /** Binary pgvector and real[] values start with a zero byte (a small dimension or ndim); text starts with a bracket or brace. */
