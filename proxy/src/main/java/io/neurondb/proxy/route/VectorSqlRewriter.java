@@ -464,7 +464,7 @@ public final class VectorSqlRewriter {
     private static void assignRow(List<Expression> values, List<String> columns, VectorCatalog.Table target, RewriteContext ctx) {
         for (int i = 0; i < values.size() && i < columns.size(); i++) {
             if (target.isVector(columns.get(i))) {
-                values.set(i, assignedValue(values.get(i), ctx));
+                values.set(i, assignedValue(values.get(i), target.vectorDims().get(columns.get(i)), ctx));
             }
         }
     }
@@ -477,15 +477,24 @@ public final class VectorSqlRewriter {
             }
             List<Expression> values = (List<Expression>) (ExpressionList<?>) set.getValues();
             for (int i = 0; i < values.size(); i++) {
-                if (target.isVector(RewriteContext.fold(set.getColumns().get(i).getColumnName()))) {
-                    values.set(i, assignedValue(values.get(i), ctx));
+                String column = RewriteContext.fold(set.getColumns().get(i).getColumnName());
+                if (target.isVector(column)) {
+                    values.set(i, assignedValue(values.get(i), target.vectorDims().get(column), ctx));
                 }
             }
         }
     }
 
-    private static Expression assignedValue(Expression value, RewriteContext ctx) {
-        if (value instanceof StringValue || value instanceof JdbcParameter) {
+    /**
+     * A value assigned to a vector column. A literal's dimensions are checked against the
+     * column's here, as pgvector's typmod coercion does when the statement is parsed (so an
+     * UPDATE that matches no row still refuses '[1,2]' for a vector(3)).
+     */
+    private static Expression assignedValue(Expression value, Integer dims, RewriteContext ctx) {
+        if (value instanceof StringValue s) {
+            return ctx.lift(s, dims);
+        }
+        if (value instanceof JdbcParameter) {
             return ctx.vectorOperand(value);
         }
         return value;

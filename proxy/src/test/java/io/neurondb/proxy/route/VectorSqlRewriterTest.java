@@ -539,4 +539,16 @@ class VectorSqlRewriterTest {
             assertThat(k.params().totalParams()).isEqualTo(7);
         }
     }
+
+    @Test
+    void aLiteralAssignedToAVectorColumnIsCheckedAgainstItsDimensions() {
+        // pgvector coerces the literal to vector(3) when the statement is parsed, so the error
+        // comes even when no row would be written.
+        assertThat(reject("UPDATE items SET embedding = '[1,2]' WHERE id = -1"))
+                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 2"));
+        assertThat(reject("INSERT INTO items (id, embedding) VALUES (1, '[1,2,3,4]')"))
+                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 4"));
+        assertThat(rewrite("UPDATE items SET embedding = '[1,2,3]' WHERE id = 1").params().extras())
+                .hasSize(1).first().isInstanceOf(ParamPlan.VectorValue.class);
+    }
 }
