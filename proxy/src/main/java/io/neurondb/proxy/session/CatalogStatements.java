@@ -34,6 +34,25 @@ final class CatalogStatements {
     static final String INSERT_VECTOR_COLUMN = "SELECT neurondb.register_vector_column($1::pg_catalog.regclass, $2, $3)";
     static final int[] INSERT_VECTOR_COLUMN_TYPES = {TEXT, TEXT, INT4};
 
+    /**
+     * A table's vector columns as the client's own transaction sees them (after its DDL, before
+     * commit), as one JSON text row.
+     */
+    static final String TABLE_AS_SEEN = """
+            SELECT pg_catalog.json_build_object(
+                     'schema', n.nspname, 'name', c.relname, 'oid', c.oid::int8,
+                     'columns', (SELECT pg_catalog.json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                     'vectors', (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', va.attname, 'dims', vc.dims,
+                                                                                      'attnum', va.attnum) ORDER BY va.attnum)
+                                   FROM neurondb.vector_columns vc
+                                   JOIN pg_catalog.pg_attribute va ON va.attrelid = c.oid AND va.attname = vc.column_name
+                                                                  AND va.attnum > 0 AND NOT va.attisdropped
+                                  WHERE vc.table_name::pg_catalog.oid = c.oid))::text
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = pg_catalog.to_regclass($1)""";
+    static final int[] TABLE_AS_SEEN_TYPES = {TEXT};
+
     /** Whether the current role reads the key and vector columns in full (no row security applies). */
     static final String READABLE_CHECK = """
             SELECT pg_catalog.has_column_privilege(c.oid, $2, 'SELECT')

@@ -23,6 +23,7 @@ import io.neurondb.proxy.values.VectorFormatException;
 import io.neurondb.proxy.vectors.VectorDatabase;
 import io.neurondb.proxy.vectors.VectorSqlException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +111,8 @@ final class RequestPipeline implements ReplyQueue.Output {
     private final Set<TableName> readableTables = new HashSet<>();
     /** Tables checked or being checked (whatever the answer): asked once per session. */
     private final Set<TableName> checkedReadable = new HashSet<>();
+    /** Vector tables this session's open transaction created or changed, before the shared catalog can see them. */
+    private final SessionCatalog overlay = new SessionCatalog();
     private CopyInTranslator copyIn;
     private boolean copyInFailed;
     /** The error a COPY abandoned by the proxy reports instead of the server's "COPY from stdin failed". */
@@ -126,7 +129,8 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     private VectorCatalog catalog() {
-        return database == null ? VectorCatalog.EMPTY : database.catalog();
+        VectorCatalog base = database == null ? VectorCatalog.EMPTY : database.catalog();
+        return overlay.isEmpty() ? base : overlay.over(base);
     }
 
     // ======================= client requests =======================
@@ -203,7 +207,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 host.pauseClient();
                 pending.onComplete(ar -> {
                     inExtendedBatch = false;
-                    runSimple(rest);
+                    runSimple(replanned(rest));
                     host.resumeClient();
                 });
                 return;
@@ -212,8 +216,21 @@ final class RequestPipeline implements ReplyQueue.Output {
         endBatch();
     }
 
+    /** The rest of a simple query planned again: the statement before it may have changed the catalog. */
+    private Iterator<PlannedStatement> replanned(Iterator<PlannedStatement> rest) {
+        List<PlannedStatement> again = new ArrayList<>();
+        rest.forEachRemaining(p -> again.add(new PlannedStatement(p.sql(), router.planStatement(p.sql(), catalog()))));
+        return again.iterator();
+    }
+
     /** Runs one statement of a simple query; returns a future when it completes later. */
     private Future<?> runSimpleStatement(PlannedStatement s) {
+        pendingCatalogRead = null;
+        Future<?> later = runSimpleStatementNow(s);
+        return later != null ? later : pendingCatalogRead;
+    }
+
+    private Future<?> runSimpleStatementNow(PlannedStatement s) {
         StatementPlan plan = servedBy(s.plan());
         sessionLog("query", describe(plan));
         switch (plan) {
@@ -512,7 +529,11 @@ final class RequestPipeline implements ReplyQueue.Output {
         e.results = p.results;
         e.onSuccess = afterEffect(effect);
         replies.add(e);
-        injectFollowUps(effect, true);
+        Future<Void> seen = injectFollowUps(effect, true);
+        if (seen != null) {
+            host.pauseClient();
+            seen.onComplete(ar -> host.resumeClient());
+        }
     }
 
     private void sendLocalRows(ClientStatements.Portal p, int maxRows) {
@@ -790,8 +811,14 @@ final class RequestPipeline implements ReplyQueue.Output {
             };
         }
         replies.add(execute);
-        injectFollowUps(effect, !statement.isEmpty());
+        Future<Void> seen = injectFollowUps(effect, !statement.isEmpty());
+        if (seen != null) {
+            pendingCatalogRead = seen;
+        }
     }
+
+    /** Set when a statement of a simple query made vector columns: the rest of the query waits and is planned again. */
+    private Future<Void> pendingCatalogRead;
 
     /**
      * A kNN statement the engine could answer alone, on a table not checked yet: ask
@@ -873,13 +900,31 @@ final class RequestPipeline implements ReplyQueue.Output {
      * Catalog writes that belong to a statement go right behind it, before the client's Sync,
      * so they commit or roll back with it; if the statement fails the server skips them.
      */
-    private void injectFollowUps(Effect effect, boolean extended) {
-        if (effect instanceof Effect.RegisterVectorColumns r) {
-            for (Effect.NewVectorColumn col : r.columns()) {
-                forwardInjected(CatalogStatements.INSERT_VECTOR_COLUMN, CatalogStatements.INSERT_VECTOR_COLUMN_TYPES,
-                        CatalogStatements.vectorColumnRow(r.table(), col), PendingReply.hidden(PendingReply.Kind.EXECUTE), extended);
-            }
+    private Future<Void> injectFollowUps(Effect effect, boolean extended) {
+        if (!(effect instanceof Effect.RegisterVectorColumns r)) {
+            return null;
         }
+        for (Effect.NewVectorColumn col : r.columns()) {
+            forwardInjected(CatalogStatements.INSERT_VECTOR_COLUMN, CatalogStatements.INSERT_VECTOR_COLUMN_TYPES,
+                    CatalogStatements.vectorColumnRow(r.table(), col), PendingReply.hidden(PendingReply.Kind.EXECUTE), extended);
+        }
+        // What follows in the same transaction (an INSERT of '[..]' literals into the new
+        // column) must be planned knowing the column, which the shared catalog cannot see
+        // before commit: read the table as this transaction sees it, and hold the client.
+        Promise<Void> seen = Promise.promise();
+        PendingReply read = PendingReply.hidden(PendingReply.Kind.EXECUTE);
+        read.rowSink = row -> {
+            if (row.length == 1 && row[0] != null) {
+                overlay.add(row[0].toString(StandardCharsets.UTF_8));
+            }
+        };
+        read.onSuccess = () -> seen.tryComplete();
+        read.onFailure = () -> seen.tryComplete();
+        forwardInjected(CatalogStatements.TABLE_AS_SEEN, CatalogStatements.TABLE_AS_SEEN_TYPES,
+                CatalogStatements.tableKey(r.table()), read, extended);
+        // The server sends replies before a Sync only when asked; the client is held until this one.
+        host.forward(FLUSH);
+        return seen.future();
     }
 
     private void catalogChanged() {
@@ -934,6 +979,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             settings.transactionEnded();
         }
         statements.transactionEnded();
+        overlay.clear(); // committed or not, the shared catalog (re-read below if needed) now tells the truth
         if (!writtenTables.isEmpty() && database != null) {
             database.tablesChanged(List.copyOf(writtenTables));
         }
@@ -1059,6 +1105,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     private static final Buffer SYNC = MessageWriter.typed(PgProtocol.SYNC, 0).finish();
+    private static final Buffer FLUSH = MessageWriter.typed(PgProtocol.FLUSH, 0).finish();
     private static final Buffer PORTAL_SUSPENDED = MessageWriter.typed(PgProtocol.PORTAL_SUSPENDED, 0).finish();
 
     private static Buffer describe(byte kind, String name) {

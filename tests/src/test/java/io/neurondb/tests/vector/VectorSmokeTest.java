@@ -122,6 +122,38 @@ class VectorSmokeTest {
     }
 
     @Test
+    void aMigrationCreatesAVectorTableAndFillsItInOneTransaction() throws Exception {
+        try (Connection admin = TestPostgres.superuser(pg); Statement a = admin.createStatement()) {
+            a.execute("DROP DATABASE IF EXISTS vec_smoke_mig");
+            a.execute("CREATE DATABASE vec_smoke_mig");
+        }
+        try (Connection c = proxy.connectTo("vec_smoke_mig"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            c.setAutoCommit(false);
+            s.execute("CREATE TABLE migrated (id int PRIMARY KEY, e vector(3))");
+            s.execute("INSERT INTO migrated VALUES (1, '[1,2,3]'), (2, '[3,2,1]')");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO migrated VALUES (?, ?)")) {
+                ps.setInt(1, 3);
+                ps.setString(2, "[0,0,1]");
+                ps.executeUpdate();
+            }
+            List<String> rows = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT id, e FROM migrated ORDER BY e <-> '[3,2,0]' LIMIT 2")) {
+                while (rs.next()) {
+                    rows.add(rs.getInt(1) + " " + rs.getString(2));
+                }
+            }
+            assertThat(rows).containsExactly("2 [3,2,1]", "1 [1,2,3]");
+            c.commit();
+            c.setAutoCommit(true);
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM migrated")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void neurondbLogLevelDebugTracesOneSessionsRoutes() throws Exception {
         ch.qos.logback.classic.Logger pipelineLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                 .getLogger("io.neurondb.proxy.session.RequestPipeline");
