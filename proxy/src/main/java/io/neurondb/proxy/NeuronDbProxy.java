@@ -101,7 +101,8 @@ public final class NeuronDbProxy implements AutoCloseable {
         if (config.upstream().user() == null) {
             log.warn("event=vector_routing_off reason=\"the upstream URL has no user: the proxy needs its own login to read the vector catalog and tables\"");
         } else {
-            vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()))
+                    .upstreamTls(config.tls());
         }
         StatementRouter router = new StatementRouter(ROUTER_CACHE_BYTES);
         ProxyFacts facts = new ProxyFacts(gpu.enabled(), gpu.deviceCount());

@@ -37,15 +37,20 @@ public final class UpstreamConnector {
                 .setSslHandshakeTimeout(connectTimeout.toMillis())
                 .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setTcpNoDelay(true));
+        this.sslOptions = sslOptions(tls);
+    }
+
+    /** How the proxy checks the server's certificate, for its relayed and its own connections alike. */
+    public static ClientSSLOptions sslOptions(TlsSettings tls) {
         ClientSSLOptions ssl = new ClientSSLOptions();
-        if (tlsMode == UpstreamTlsMode.VERIFY_FULL) {
+        if (tls.upstreamMode() == UpstreamTlsMode.VERIFY_FULL) {
             ssl.setTrustOptions(new PemTrustOptions().addCertPath(tls.upstreamCaFile().toString()))
                     .setHostnameVerificationAlgorithm("HTTPS");
         } else {
             // prefer/require encrypt without verifying, as libpq's sslmode of the same names.
             ssl.setTrustAll(true).setHostnameVerificationAlgorithm("");
         }
-        this.sslOptions = ssl;
+        return ssl;
     }
 
     public HostAndPort server() {

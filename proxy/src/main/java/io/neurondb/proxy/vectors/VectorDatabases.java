@@ -42,6 +42,8 @@ public final class VectorDatabases implements AutoCloseable {
     private final WorkerExecutor builds;
     private final Map<String, Future<VectorDatabase>> databases = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** TLS towards the server for the proxy's own connections; null = as the relay's default (none). */
+    private volatile io.neurondb.proxy.config.TlsSettings tls;
 
     /**
      * @param buildThreads threads one HNSW build uses; keep it below the core count so the
@@ -66,6 +68,12 @@ public final class VectorDatabases implements AutoCloseable {
      * building every listed index in the background; it completes without waiting for the
      * builds. Later calls return the same instance. A failed open is not remembered.
      */
+    /** The upstream TLS settings the relay uses, applied to the catalog and index-build connections too. */
+    public VectorDatabases upstreamTls(io.neurondb.proxy.config.TlsSettings settings) {
+        this.tls = settings;
+        return this;
+    }
+
     public Future<VectorDatabase> open(String database) {
         Objects.requireNonNull(database, "database");
         if (closed) {
@@ -84,6 +92,16 @@ public final class VectorDatabases implements AutoCloseable {
                 .setProperties(Map.of("application_name", "neurondb-proxy"));
         if (upstream.password() != null) {
             options.setPassword(upstream.password()); // none: the server trusts the proxy's login
+        }
+        io.neurondb.proxy.config.TlsSettings upstreamTls = tls;
+        if (upstreamTls != null && upstreamTls.upstreamMode() != io.neurondb.proxy.config.TlsSettings.UpstreamTlsMode.DISABLE) {
+            options.setSslMode(switch (upstreamTls.upstreamMode()) {
+                case PREFER -> io.vertx.pgclient.SslMode.PREFER;
+                case REQUIRE -> io.vertx.pgclient.SslMode.REQUIRE;
+                case VERIFY_FULL -> io.vertx.pgclient.SslMode.VERIFY_FULL;
+                case DISABLE -> io.vertx.pgclient.SslMode.DISABLE;
+            });
+            options.setSslOptions(io.neurondb.proxy.net.UpstreamConnector.sslOptions(upstreamTls));
         }
         Pool pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))

@@ -138,4 +138,35 @@ class TlsTest {
             assertThat(new String(body)).contains("08P01").contains("unencrypted data after SSL request");
         }
     }
+
+    /** The proxy's own connections (catalog, index builds) follow upstream_tls like the relayed ones. */
+    @Test
+    void theProxysOwnConnectionsUseTlsToo() throws Exception {
+        try (Connection admin = TestPostgres.superuser(pg); Statement a = admin.createStatement()) {
+            a.execute("DROP DATABASE IF EXISTS tls_vectors");
+            a.execute("CREATE DATABASE tls_vectors");
+        }
+        Properties p = new Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+        p.setProperty("sslmode", "require");
+        p.setProperty("channelBinding", "disable"); // SCRAM binding cannot cross a proxy (see clientTlsAndServerTls)
+        try (Connection c = java.sql.DriverManager.getConnection(proxy.jdbcUrl("tls_vectors"), p); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION vector");
+            s.execute("CREATE TABLE t (id int PRIMARY KEY, e vector(2))");
+            s.execute("INSERT INTO t VALUES (1, '[0,1]'), (2, '[1,0]')");
+            s.execute("CREATE INDEX ON t USING hnsw (e vector_l2_ops)");
+            try (ResultSet rs = s.executeQuery("SELECT state FROM neurondb.index_stats()")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("ready");
+            }
+        }
+        try (Connection admin = TestPostgres.superuser(pg); Statement a = admin.createStatement();
+             ResultSet rs = a.executeQuery("SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_activity act "
+                     + "JOIN pg_stat_ssl s ON s.pid = act.pid WHERE act.application_name = 'neurondb-proxy' AND act.datname = 'tls_vectors'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(2)).as("the proxy's own connections to the database").isPositive();
+            assertThat(rs.getInt(1)).as("of them over TLS").isEqualTo(rs.getInt(2));
+        }
+    }
 }
