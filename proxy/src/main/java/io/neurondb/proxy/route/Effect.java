@@ -24,6 +24,14 @@ public sealed interface Effect {
     record NewVectorColumn(String name, Integer dims) {
     }
 
+    /**
+     * {@code SET ROLE}, {@code SET SESSION AUTHORIZATION}, their RESETs, {@code RESET ALL},
+     * {@code DISCARD ALL}: what the session may read can change, so whatever the proxy learnt
+     * about it is forgotten.
+     */
+    record RoleChanged() implements Effect {
+    }
+
     /** DROP TABLE of tables that have vector columns: drop their engine indexes and catalog rows. */
     record TablesDropped(List<TableName> tables) implements Effect {
         public TablesDropped {

@@ -69,7 +69,13 @@ public final class StatementRouter {
     private StatementPlan plan(String sql, VectorCatalog catalog) {
         try {
             StatementPlan plan = commands.recognize(sql, catalog).orElseGet(() -> rewriter.rewrite(sql, catalog));
-            return plan == StatementPlan.Passthrough.PLAIN ? IndexStatsCalls.rewrite(sql).orElse(plan) : plan;
+            if (plan != StatementPlan.Passthrough.PLAIN) {
+                return plan;
+            }
+            if (RoleChanges.matches(sql)) {
+                return new StatementPlan.Passthrough(new Effect.RoleChanged());
+            }
+            return IndexStatsCalls.rewrite(sql).orElse(plan);
         } catch (RuntimeException e) {
             // A statement the proxy cannot make sense of is still the server's to judge.
             log.debug("event=plan_failed error={}", e.toString());

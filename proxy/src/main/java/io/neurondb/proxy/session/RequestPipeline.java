@@ -393,6 +393,15 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
     }
 
+    /** A SET the server accepted; RESET ALL also resets the role, so the readability checks go too. */
+    private void applySetting(ProxyCommand.SetSetting set) {
+        settings.applied(set.name(), set.value(), set.local());
+        if (set.name() == null) {
+            readableTables.clear();
+            checkedReadable.clear();
+        }
+    }
+
     /** Values of the proxy's own parameters that are known only now (its index figures). */
     private List<Buffer> dynamicExtras(ParamPlan params) {
         List<Buffer> out = new ArrayList<>(1);
@@ -512,7 +521,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
                 forwardMarked(f);
                 PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                e.onSuccess = () -> settings.applied(set.name(), set.value(), set.local());
+                e.onSuccess = () -> applySetting(set);
                 replies.add(e);
                 return;
             }
@@ -668,7 +677,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                     localError(refusalError(refusal));
                 } else {
                     PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                    e.onSuccess = () -> settings.applied(set.name(), set.value(), set.local());
+                    e.onSuccess = () -> applySetting(set);
                     forwardInjected(sql, new int[0], List.of(), e, extended);
                 }
             }
@@ -864,6 +873,11 @@ final class RequestPipeline implements ReplyQueue.Output {
             case Effect.TablesTruncated t -> written(t.tables());
             case Effect.RegisterVectorColumns r -> catalogChanged();
             case Effect.TablesDropped d -> catalogChanged();
+            case Effect.RoleChanged r -> {
+                // The engine answers alone only for tables this role was shown to read: ask again.
+                readableTables.clear();
+                checkedReadable.clear();
+            }
             default -> {
             }
         }
@@ -883,6 +897,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             case Effect.TablesTruncated t -> null;
             case Effect.TablesWritten w -> null;
             case Effect.CopyIn c -> null;
+            case Effect.RoleChanged r -> null;
         };
     }
 

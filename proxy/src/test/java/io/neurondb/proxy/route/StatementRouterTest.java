@@ -67,4 +67,20 @@ class StatementRouterTest {
         assertThat(router.planStatement("SELECT * FROM neurondb.index_stats()", CATALOG)).isInstanceOf(StatementPlan.Command.class);
         assertThat(router.planStatement("SELECT 'neurondb.index_stats()'", CATALOG)).isSameAs(StatementPlan.Passthrough.PLAIN);
     }
+
+    @Test
+    void roleChangesAreNoticed() {
+        for (String sql : List.of("SET ROLE app", "set local role app", "SET SESSION ROLE app", "RESET ROLE",
+                "SET SESSION AUTHORIZATION app", "RESET SESSION AUTHORIZATION", "DISCARD ALL")) {
+            assertThat(router.planStatement(sql, CATALOG)).as(sql)
+                    .isEqualTo(new StatementPlan.Passthrough(new Effect.RoleChanged()));
+        }
+        // RESET ALL is also the proxy's own settings' reset; the session forgets the role checks there.
+        assertThat(router.planStatement("RESET ALL", CATALOG))
+                .isEqualTo(new StatementPlan.Command(new ProxyCommand.SetSetting(null, null, false)));
+        for (String sql : List.of("SET search_path = app", "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+                "SELECT 'SET ROLE app'", "RESET search_path", "DISCARD PLANS")) {
+            assertThat(router.planStatement(sql, CATALOG)).as(sql).isSameAs(StatementPlan.Passthrough.PLAIN);
+        }
+    }
 }

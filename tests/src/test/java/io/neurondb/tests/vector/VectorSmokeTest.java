@@ -74,6 +74,13 @@ class VectorSmokeTest {
                 assertThat(rs.getString("state")).isEqualTo("ready");
                 assertThat(rs.getLong("rows")).isEqualTo(2);
             }
+            // Becoming a role that may not read the table: the engine must not answer for it.
+            s.execute("SET ROLE trust_user");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> knnIds(c, "[1,2,3]"))
+                    .isInstanceOf(java.sql.SQLException.class)
+                    .satisfies(e -> assertThat(((java.sql.SQLException) e).getSQLState()).isEqualTo("42501"));
+            s.execute("RESET ROLE");
+            assertThat(knnIds(c, "[1,2,2]")).containsExactly("1", "2");
         }
         // A role without SELECT on the table never gets the engine's answer.
         java.util.Properties p = new java.util.Properties();
