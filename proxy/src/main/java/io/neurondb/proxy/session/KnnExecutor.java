@@ -43,7 +43,7 @@ final class KnnExecutor {
      * @param route       how it was served, for the session's log: {@code engine}, {@code candidates}
      *                    (PostgreSQL joins the engine's rows) or {@code exact} (PostgreSQL alone), with why
      */
-    record Prepared(List<Buffer> extras, LocalResults localAnswer, String route) {
+    record Prepared(List<Buffer> extras, LocalResults localAnswer, String route, float[] query) {
     }
 
     private final SessionSettings settings;
@@ -64,7 +64,7 @@ final class KnnExecutor {
         Optional<ServedIndex> served = served(spec, database, catalog, status, writtenTables);
         if (query == null || limit == null || offset == null || limit < 0 || offset < 0 || limit + offset > MAX_SERVED || served.isEmpty()) {
             String why = served.isEmpty() ? "no ready index the session may use" : "limit/offset/vector not servable";
-            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null, "exact (" + why + ")");
+            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null, "exact (" + why + ")", query);
         }
         ServedIndex index = served.get();
         int wanted = (int) (limit + offset);
@@ -73,10 +73,10 @@ final class KnnExecutor {
                 : index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
         if (spec.localAnswer() != null && !spec.filtered() && readableTables.contains(spec.table())) {
             return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted),
-                    "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size());
+                    "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size(), query);
         }
         return new Prepared(candidates(plan.params(), found), null,
-                "candidates index=" + index.definition().qualifiedName() + " k=" + wanted + " fetched=" + found.size());
+                "candidates index=" + index.definition().qualifiedName() + " k=" + wanted + " fetched=" + found.size(), query);
     }
 
     private static Long bound(KnnSpec.Bound b, BindMessage bind) {

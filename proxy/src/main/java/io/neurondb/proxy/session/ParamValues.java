@@ -56,25 +56,27 @@ final class ParamValues {
      * appended (text format).
      */
     static BindMessage convert(BindMessage bind, ParamPlan plan, List<Buffer> extraValues) {
+        return convert(bind, plan, extraValues, 0, null);
+    }
+
+    /**
+     * @param parsedParam a vector parameter (1-based) the caller has already read, or 0
+     * @param parsed      its value, so it is not read twice
+     */
+    static BindMessage convert(BindMessage bind, ParamPlan plan, List<Buffer> extraValues, int parsedParam, float[] parsed) {
         List<ParamPlan.Extra> extras = plan.extras();
         int clientValues = bind.values().length;
         Buffer[] values = new Buffer[clientValues + extras.size()];
         short[] formats = new short[values.length];
         for (int i = 0; i < clientValues; i++) {
-            formats[i] = bind.parameterFormat(i);
             Buffer v = bind.values()[i];
             if (v != null && plan.isVector(i + 1)) {
-                if (formats[i] == BindMessage.BINARY && looksLikeText(v)) {
-                    // A driver that encodes every value in binary (Vert.x) sends the text type
-                    // the proxy described as its UTF-8 bytes: that is text.
-                    formats[i] = BindMessage.TEXT;
-                }
-                values[i] = toRealArray(v, formats[i]);
-                if (formats[i] == BindMessage.TEXT && !v.toString(StandardCharsets.UTF_8).stripLeading().startsWith("{")) {
-                    formats[i] = BindMessage.BINARY; // converted pgvector text goes as binary real[]: no float printing
-                }
+                Converted c = i + 1 == parsedParam && parsed != null ? binary(parsed) : toRealArray(v, bind.parameterFormat(i));
+                values[i] = c.value();
+                formats[i] = c.format();
             } else {
                 values[i] = v;
+                formats[i] = bind.parameterFormat(i);
             }
         }
         List<Buffer> extraBuffers = extras(plan, extraValues);
@@ -125,24 +127,38 @@ final class ParamValues {
         }
     }
 
-    private static Buffer toRealArray(Buffer value, short format) {
-        if (format == BindMessage.BINARY) {
-            byte[] b = value.getBytes();
-            if (PgvectorBinary.matches(b, 0, b.length)) {
-                return Buffer.buffer(RealArrayBinary.encode(PgvectorBinary.decode(b, 0, b.length)));
+    /** A vector parameter's value for the server's {@code real[]}, with its format. */
+    private record Converted(Buffer value, short format) {
+    }
+
+    /**
+     * A real[] (text or binary) passes as sent — PostgreSQL's own input checks it; pgvector's
+     * text and binary forms become a binary real[] (no float printing). A driver that encodes
+     * every value in binary (Vert.x) sends the text type the proxy described as its UTF-8
+     * bytes: that is read as text.
+     */
+    private static Converted toRealArray(Buffer value, short format) {
+        if (format == BindMessage.TEXT || looksLikeText(value)) {
+            String s = value.toString(StandardCharsets.UTF_8);
+            if (s.stripLeading().startsWith("{")) {
+                return new Converted(value, BindMessage.TEXT);
             }
-            try {
-                RealArrayBinary.decode(b, 0, b.length); // a real[] already: checked, passed as is
-            } catch (RuntimeException e) {
-                throw new io.neurondb.proxy.vectors.VectorSqlException("22P03", "incorrect binary data format for a vector parameter");
-            }
-            return value;
+            return binary(VectorText.parse(s));
         }
-        String s = value.toString(StandardCharsets.UTF_8);
-        if (s.stripLeading().startsWith("{")) {
-            return value; // real[] text: PostgreSQL's own input checks it
+        byte[] b = value.getBytes();
+        if (PgvectorBinary.matches(b, 0, b.length)) {
+            return binary(PgvectorBinary.decode(b, 0, b.length));
         }
-        return Buffer.buffer(RealArrayBinary.encode(VectorText.parse(s)));
+        try {
+            RealArrayBinary.decode(b, 0, b.length); // a real[] already: checked, passed as is
+        } catch (RuntimeException e) {
+            throw new io.neurondb.proxy.vectors.VectorSqlException("22P03", "incorrect binary data format for a vector parameter");
+        }
+        return new Converted(value, BindMessage.BINARY);
+    }
+
+    private static Converted binary(float[] v) {
+        return new Converted(Buffer.buffer(RealArrayBinary.encode(v)), BindMessage.BINARY);
     }
 
     /** Binary pgvector and real[] values start with a zero byte (a small dimension or ndim); text starts with a bracket or brace. */

@@ -234,11 +234,11 @@ final class RequestPipeline implements ReplyQueue.Output {
         StatementPlan plan = servedBy(s.plan());
         sessionLog("query", describe(plan));
         switch (plan) {
-            case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), null, p.effect(), false);
+            case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), p.effect(), false);
             case StatementPlan.Rewrite r -> {
                 try {
                     List<Buffer> values = ParamValues.extras(r.params(), dynamicExtras(r.params()));
-                    forwardStatement("", "", r.sql(), ParamValues.types(r.params(), new int[0]), values, null, r.effect(), false);
+                    forwardStatement("", "", r.sql(), ParamValues.types(r.params(), new int[0]), values, r.effect(), false);
                 } catch (VectorFormatException e) {
                     localError(ErrorFields.error(e.sqlState(), e.getMessage()));
                 }
@@ -252,7 +252,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                         replies.add(PendingReply.local(rows::all));
                     } else {
                         forwardStatement("", "", k.sql(), ParamValues.types(k.params(), new int[0]),
-                                ParamValues.extras(k.params(), run.extras()), null, Effect.NONE, true);
+                                ParamValues.extras(k.params(), run.extras()), Effect.NONE, true);
                         checkReadable(k, false);
                     }
                 } catch (VectorFormatException | VectorSqlException e) {
@@ -268,10 +268,20 @@ final class RequestPipeline implements ReplyQueue.Output {
 
     /** The Sync that ends a simple query carried out in the extended protocol. */
     private void endBatch() {
+        endBatch(() -> host.forward(SYNC));
+    }
+
+    /**
+     * Ends the client's batch: the Sync goes to the server when anything of the batch (or a
+     * reply still owed) is there, or when the client is held for a catalog re-read that the
+     * server's ReadyForQuery releases; a batch the proxy answered alone gets its ReadyForQuery
+     * from the proxy.
+     */
+    private void endBatch(Runnable forwardSync) {
         discardUntilSync = false;
         holdForCatalog();
-        if (batchForwarded || heldForCatalog) { // a held client is released by the server's ReadyForQuery
-            host.forward(SYNC);
+        if (batchForwarded || !replies.isEmpty() || heldForCatalog) {
+            forwardSync.run();
             replies.add(PendingReply.of(PendingReply.Kind.SYNC));
         } else {
             replies.add(PendingReply.localSync(() -> List.of(host.transactionStatus().encodeReadyForQuery())));
@@ -375,7 +385,8 @@ final class RequestPipeline implements ReplyQueue.Output {
                         portal.localRows = run.localAnswer();
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
                     } else {
-                        forwardBind(ParamValues.convert(bind, k.params(), run.extras()).encode());
+                        forwardBind(ParamValues.convert(bind, k.params(), run.extras(),
+                                k.spec().query().param(), run.query()).encode()); // the vector is read once
                         checkReadable(k, true);
                     }
                 }
@@ -391,6 +402,22 @@ final class RequestPipeline implements ReplyQueue.Output {
             statements.closePortal(names.portalName());
             localError(errorOf(e));
         }
+    }
+
+    /**
+     * A SET of a setting the proxy owns: refused here with PostgreSQL's error when the value is
+     * out of range, else sent on ({@code send} forwards the statement with the given reply) and
+     * applied when the server accepts it.
+     */
+    private void setSetting(ProxyCommand.SetSetting set, java.util.function.Consumer<PendingReply> send) {
+        SessionSettings.Refusal refusal = set.name() == null ? null : SessionSettings.check(set.name(), set.value());
+        if (refusal != null) {
+            localError(refusalError(refusal));
+            return;
+        }
+        PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+        e.onSuccess = () -> applySetting(set);
+        send.accept(e);
     }
 
     /** A SET the server accepted; RESET ALL also resets the role, so the readability checks go too. */
@@ -514,15 +541,10 @@ final class RequestPipeline implements ReplyQueue.Output {
                 return;
             }
             if (c.command() instanceof ProxyCommand.SetSetting set) {
-                SessionSettings.Refusal refusal = set.name() == null ? null : SessionSettings.check(set.name(), set.value());
-                if (refusal != null) {
-                    localError(refusalError(refusal));
-                    return;
-                }
-                forwardMarked(f);
-                PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                e.onSuccess = () -> applySetting(set);
-                replies.add(e);
+                setSetting(set, e -> {
+                    forwardMarked(f);
+                    replies.add(e);
+                });
                 return;
             }
         }
@@ -570,7 +592,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             statements.closeStatement(target.name());
         } else {
             ClientStatements.Portal p = statements.portal(target.name());
-            local = p != null && p.local() && p.statement.local;
+            local = p != null && p.statement.local;
             statements.closePortal(target.name());
         }
         if (local) {
@@ -582,15 +604,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     private void onSync(Frame f) {
-        discardUntilSync = false;
-        holdForCatalog();
-        if (batchForwarded || !replies.isEmpty() || heldForCatalog) {
-            host.forward(f);
-            replies.add(PendingReply.of(PendingReply.Kind.SYNC));
-        } else {
-            replies.add(PendingReply.localSync(() -> List.of(host.transactionStatus().encodeReadyForQuery())));
-        }
-        batchForwarded = false;
+        endBatch(() -> host.forward(f)); // the client's own bytes: adjacent frames leave as one slice
     }
 
     // ---- COPY FROM STDIN into vector columns ----
@@ -671,16 +685,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                             .row(settings.value(show.name())), extended)));
                 }
             }
-            case ProxyCommand.SetSetting set -> {
-                SessionSettings.Refusal refusal = set.name() == null ? null : SessionSettings.check(set.name(), set.value());
-                if (refusal != null) {
-                    localError(refusalError(refusal));
-                } else {
-                    PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-                    e.onSuccess = () -> applySetting(set);
-                    forwardInjected(sql, new int[0], List.of(), e, extended);
-                }
-            }
+            case ProxyCommand.SetSetting set -> setSetting(set, e -> forwardInjected(sql, new int[0], List.of(), e, extended));
             case ProxyCommand.CallFunction call -> replies.add(PendingReply.local(() ->
                     localRows(LocalAnswers.call(call, host.facts(), database), extended)));
             case ProxyCommand.CreateExtension ce -> {
@@ -783,18 +788,18 @@ final class RequestPipeline implements ReplyQueue.Output {
             host.forward(close((byte) 'P', name));
             replies.add(PendingReply.hidden(PendingReply.Kind.CLOSE));
         }
-        forwardStatement(name, name, sql, types, values, null, Effect.NONE, false, execute);
+        forwardStatement(name, name, sql, types, values, Effect.NONE, false, execute);
     }
 
     private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
-                                  BindMessage resultFormats, Effect effect, boolean knnShape) {
+                                  Effect effect, boolean knnShape) {
         PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
-        forwardStatement(statement, portal, sql, types, values, resultFormats, effect, knnShape, e);
+        forwardStatement(statement, portal, sql, types, values, effect, knnShape, e);
     }
 
     /** Parse, Bind, (Describe,) Execute of one statement, standing in for part of a simple query or a command. */
     private void forwardStatement(String statement, String portal, String sql, int[] types, List<Buffer> values,
-                                  BindMessage resultFormats, Effect effect, boolean knnShape, PendingReply execute) {
+                                  Effect effect, boolean knnShape, PendingReply execute) {
         injectBefore(effect, !statement.isEmpty());
         forwardMarked(new ParseMessage(statement, sql, types).encode());
         replies.add(PendingReply.hidden(PendingReply.Kind.PARSE));

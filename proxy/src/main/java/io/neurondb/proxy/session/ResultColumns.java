@@ -29,6 +29,8 @@ final class ResultColumns {
 
     /** Positions of vector columns; null until a RowDescription was seen. */
     private int[] vectorColumns;
+    /** A portal's columns follow its statement's shape, learnt maybe after the Bind was sent. */
+    private ResultColumns source;
     /** Formats of the portal's columns, from its Bind; null = all text. */
     private BindMessage bind;
     /** A kNN statement: its real[] columns are vectors even where the origin table is lost (UNION). */
@@ -45,9 +47,6 @@ final class ResultColumns {
         r.bind = bind;
         return r;
     }
-
-    /** A portal's columns follow its statement's shape, learnt maybe after the Bind was sent. */
-    private ResultColumns source;
 
     private int[] columns() {
         return vectorColumns != null ? vectorColumns : source != null ? source.columns() : null;
