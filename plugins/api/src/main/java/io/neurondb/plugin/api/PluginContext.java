@@ -1,0 +1,50 @@
+package io.neurondb.plugin.api;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What the host gives a plugin's {@link PluginService} when it starts: its own configuration,
+ * the shared Vert.x instance, the upstream server, the data directory, the host's meter
+ * registry and the proxy's state.
+ */
+public interface PluginContext {
+
+    /** The plugin's id from its manifest, e.g. {@code "metrics"}. */
+    String pluginId();
+
+    /**
+     * This plugin's section of the configuration file ({@code plugins: <id>: ...}), empty when
+     * the file has none. Values are as YAML read them: String, Integer, Long, Double, Boolean,
+     * List and Map. A plugin rejects keys it does not know by throwing from
+     * {@link PluginService#start}, with a message naming the key.
+     */
+    Map<String, Object> settings();
+
+    /** The process environment (tests pass their own), for the plugin's {@code NEURONDB_*} overrides. */
+    Map<String, String> environment();
+
+    Vertx vertx();
+
+    /** The upstream PostgreSQL server and the proxy's own login to it. */
+    UpstreamServer upstream();
+
+    /** The proxy's data directory; a plugin keeps its files under {@code dataDir()/<pluginId>}. */
+    Path dataDir();
+
+    /** Port for the metrics/admin HTTP endpoint ({@code metrics_port}); 0 means off. */
+    int metricsPort();
+
+    /**
+     * The host's registry: the proxy's own meters and every plugin's. A plugin that exports
+     * metrics adds its registry to it (it is a composite), one that records metrics registers
+     * them here.
+     */
+    MeterRegistry meterRegistry();
+
+    /** Live facts about the proxy: upstream reachability and the indexes it serves. */
+    ProxyStatus status();
+}

@@ -1,0 +1,29 @@
+package io.neurondb.plugin.api;
+
+import io.vertx.core.Future;
+
+import java.util.List;
+
+/** Live facts about the running proxy, for readiness checks and exporters. */
+public interface ProxyStatus {
+
+    /** Opens and closes a connection to the upstream server; succeeds when it answered. */
+    Future<Void> pingUpstream();
+
+    /** Every engine index the proxy serves or is building, in all databases it has seen. */
+    List<IndexInfo> indexes();
+
+    /**
+     * One engine index.
+     *
+     * @param state        building, ready or failed
+     * @param buildSeconds how long the last (re)build took, 0 while building
+     */
+    record IndexInfo(String database, String name, String table, String column, String method,
+                     String state, long rows, long memoryBytes, double buildSeconds) {
+
+        public boolean ready() {
+            return "ready".equals(state);
+        }
+    }
+}
