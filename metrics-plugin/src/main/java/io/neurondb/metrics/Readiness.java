@@ -5,10 +5,13 @@ import io.neurondb.plugin.api.ProxyStatus.IndexInfo;
 import java.util.List;
 
 /**
- * Whether the proxy is ready for traffic: the upstream answered, and every engine index has
- * finished building (a load balancer should not send kNN queries to a proxy that would answer
- * them from PostgreSQL's exact scan for minutes). A failed build counts as not ready too: its
- * queries run exactly but slowly, which an operator must see.
+ * Whether the proxy is ready for traffic: the upstream answered, and no engine index is
+ * building (a load balancer should not send kNN queries to a proxy that would answer them
+ * from PostgreSQL's exact scan for minutes while its indexes load). A stale index (rows
+ * written since its build; it catches up in the background) and a failed build do not make
+ * the proxy unready: their queries still run, exactly, in PostgreSQL, and taking every proxy
+ * out of a load balancer over one bad index would turn slow queries into an outage. Failed
+ * indexes are named in the ready answer and show as {@code neurondb_index_ready 0}.
  */
 public final class Readiness {
 
@@ -31,22 +34,27 @@ public final class Readiness {
             String why = upstreamError.getMessage() == null ? upstreamError.getClass().getSimpleName() : upstreamError.getMessage();
             return new Verdict(false, "upstream unreachable: " + oneLine(why));
         }
-        List<IndexInfo> notReady = indexes.stream().filter(i -> !i.ready()).toList();
-        if (notReady.isEmpty()) {
-            return new Verdict(true, "ready");
+        List<IndexInfo> building = indexes.stream().filter(i -> "building".equals(i.state())).toList();
+        if (!building.isEmpty()) {
+            return new Verdict(false, name("indexes building: ", building));
         }
-        StringBuilder b = new StringBuilder("indexes not ready: ");
-        for (int i = 0; i < Math.min(NAMED, notReady.size()); i++) {
-            IndexInfo x = notReady.get(i);
+        List<IndexInfo> failed = indexes.stream().filter(i -> "failed".equals(i.state())).toList();
+        return new Verdict(true, failed.isEmpty() ? "ready" : name("ready; failed index builds: ", failed));
+    }
+
+    private static String name(String prefix, List<IndexInfo> list) {
+        StringBuilder b = new StringBuilder(prefix);
+        for (int i = 0; i < Math.min(NAMED, list.size()); i++) {
+            IndexInfo x = list.get(i);
             if (i > 0) {
                 b.append(", ");
             }
-            b.append(x.database()).append('/').append(x.name()).append(" (").append(x.state()).append(')');
+            b.append(x.database()).append('/').append(x.name());
         }
-        if (notReady.size() > NAMED) {
-            b.append(" and ").append(notReady.size() - NAMED).append(" more");
+        if (list.size() > NAMED) {
+            b.append(" and ").append(list.size() - NAMED).append(" more");
         }
-        return new Verdict(false, b.toString());
+        return b.toString();
     }
 
     private static String oneLine(String s) {

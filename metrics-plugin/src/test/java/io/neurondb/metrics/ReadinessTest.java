@@ -33,15 +33,21 @@ class ReadinessTest {
     }
 
     @Test
-    void buildingAndFailedIndexesAreNamed() {
+    void aBuildingIndexMakesItUnready() {
         Readiness.Verdict v = Readiness.judge(null, List.of(index("a", "ready"), index("b", "building"), index("c", "failed")));
-        assertThat(v).isEqualTo(new Readiness.Verdict(false, "indexes not ready: app/b (building), app/c (failed)"));
+        assertThat(v).isEqualTo(new Readiness.Verdict(false, "indexes building: app/b"));
+    }
+
+    @Test
+    void staleAndFailedIndexesDoNot() {
+        Readiness.Verdict v = Readiness.judge(null, List.of(index("a", "stale"), index("c", "failed")));
+        assertThat(v).isEqualTo(new Readiness.Verdict(true, "ready; failed index builds: app/c"));
     }
 
     @Test
     void longListsAreCut() {
         List<IndexInfo> many = IntStream.range(0, 5).mapToObj(i -> index("i" + i, "building")).toList();
         assertThat(Readiness.judge(null, many).reason())
-                .isEqualTo("indexes not ready: app/i0 (building), app/i1 (building), app/i2 (building) and 2 more");
+                .isEqualTo("indexes building: app/i0, app/i1, app/i2 and 2 more");
     }
 }

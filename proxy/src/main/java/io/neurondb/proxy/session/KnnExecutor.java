@@ -1,6 +1,7 @@
 package io.neurondb.proxy.session;
 
 import io.neurondb.engine.SearchResult;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.protocol.BindMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
 import io.neurondb.proxy.route.IndexDefinition;
@@ -47,9 +48,11 @@ final class KnnExecutor {
     }
 
     private final SessionSettings settings;
+    private final SessionMeters meters;
 
-    KnnExecutor(SessionSettings settings) {
+    KnnExecutor(SessionSettings settings, SessionMeters meters) {
         this.settings = settings;
+        this.meters = meters;
     }
 
     /**
@@ -69,8 +72,13 @@ final class KnnExecutor {
         ServedIndex index = served.get();
         int wanted = (int) (limit + offset);
         int fetch = spec.filtered() ? (int) Math.min(MAX_SERVED, Math.max((long) wanted * FILTER_OVERFETCH, FILTER_MIN_CANDIDATES)) : wanted;
-        SearchResult found = wanted == 0 ? SearchResult.EMPTY
-                : index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
+        SearchResult found = SearchResult.EMPTY;
+        if (wanted > 0) {
+            long started = System.nanoTime();
+            found = index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
+            IndexDefinition d = index.definition();
+            meters.searched(database.database(), d.table().toString(), d.name(), System.nanoTime() - started);
+        }
         if (spec.localAnswer() != null && !spec.filtered() && readableTables.contains(spec.table())) {
             return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted),
                     "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size(), query);
