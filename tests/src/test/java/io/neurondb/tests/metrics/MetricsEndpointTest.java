@@ -115,7 +115,7 @@ class MetricsEndpointTest {
                 }
                 assertThatThrownBy(() -> s.execute("SELECT 1/0")).satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("22012"));
             }
-            // Extended protocol: 3 successes, 1 error raised while executing.
+            // Extended protocol: 3 successes, 1 error raised while executing ...
             try (PreparedStatement ps = extended.prepareStatement("SELECT ?::int + 1")) {
                 for (int i = 0; i < 3; i++) {
                     ps.setInt(1, i);
@@ -127,16 +127,19 @@ class MetricsEndpointTest {
             try (Statement s = extended.createStatement()) {
                 assertThatThrownBy(() -> s.executeQuery("SELECT 1 / (random() * 0)::int"))
                         .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("22012"));
+                // ... and 1 error the server raises at Parse, before the Execute runs.
+                assertThatThrownBy(() -> s.executeQuery("SELECT * FROM metrics_no_such_table"))
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42P01"));
             }
 
-            PromText after = http.awaitScrape(WAIT, "10 successful and 4 failed statements",
+            PromText after = http.awaitScrape(WAIT, "10 successful and 5 failed statements",
                     m -> m.value(DURATION_COUNT, "route", "passthrough", "outcome", "success") - ok >= 10
-                            && m.value(DURATION_COUNT, "route", "passthrough", "outcome", "error") - failed >= 4);
+                            && m.value(DURATION_COUNT, "route", "passthrough", "outcome", "error") - failed >= 5);
             assertThat(after.value(DURATION_COUNT, "route", "passthrough", "outcome", "success") - ok)
                     .as("statements seen: %s", seen.subList(firstEvent, seen.size()).stream().map(e -> e.sql() + " " + e.sqlState()).toList())
                     .isEqualTo(10);
-            assertThat(after.value(DURATION_COUNT, "route", "passthrough", "outcome", "error") - failed).isEqualTo(4);
-            assertThat(after.value(ERRORS, "route", "passthrough", "sqlstate_class", "42") - class42).isEqualTo(2);
+            assertThat(after.value(DURATION_COUNT, "route", "passthrough", "outcome", "error") - failed).isEqualTo(5);
+            assertThat(after.value(ERRORS, "route", "passthrough", "sqlstate_class", "42") - class42).isEqualTo(3);
             assertThat(after.value(ERRORS, "route", "passthrough", "sqlstate_class", "22") - class22).isEqualTo(2);
             assertThat(after.value("neurondb_client_received_bytes_total")).isGreaterThan(received);
             assertThat(after.value("neurondb_client_sent_bytes_total")).isGreaterThan(sent);
