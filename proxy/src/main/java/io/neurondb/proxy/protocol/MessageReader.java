@@ -63,6 +63,23 @@ public final class MessageReader {
         throw ProtocolException.violation("unterminated string in message");
     }
 
+    /** Steps over a NUL-terminated string without decoding it. */
+    public void skipCString() {
+        int end = body.length();
+        for (int i = pos; i < end; i++) {
+            if (body.getByte(i) == 0) {
+                pos = i + 1;
+                return;
+            }
+        }
+        throw ProtocolException.violation("unterminated string in message");
+    }
+
+    public void skip(int n) {
+        need(n);
+        pos += n;
+    }
+
     private void need(int n) {
         if (body.length() - pos < n) {
             throw ProtocolException.violation("message too short: needed " + n + " more bytes, " + remaining() + " left");
