@@ -12,13 +12,22 @@ public final class MessageReader {
 
     private final Buffer body;
     private int pos;
+    /** End of the message in {@code body}; reading stops there. */
+    private final int end;
 
     public MessageReader(Buffer body) {
+        this(body, 0, body.length());
+    }
+
+    /** Reads {@code [start, end)} of {@code body} in place: no slice per message on the hot path. */
+    MessageReader(Buffer body, int start, int end) {
         this.body = body;
+        this.pos = start;
+        this.end = end;
     }
 
     public int remaining() {
-        return body.length() - pos;
+        return end - pos;
     }
 
     public byte readByte() {
@@ -53,7 +62,10 @@ public final class MessageReader {
     /** A NUL-terminated UTF-8 string. */
     public String readCString() {
         int start = pos;
-        int end = body.length();
+        if (start < end && body.getByte(start) == 0) {
+            pos = start + 1;
+            return ""; // unnamed statements and portals: most Binds and Executes
+        }
         for (int i = start; i < end; i++) {
             if (body.getByte(i) == 0) {
                 pos = i + 1;
@@ -65,7 +77,6 @@ public final class MessageReader {
 
     /** Steps over a NUL-terminated string without decoding it. */
     public void skipCString() {
-        int end = body.length();
         for (int i = pos; i < end; i++) {
             if (body.getByte(i) == 0) {
                 pos = i + 1;
@@ -81,7 +92,7 @@ public final class MessageReader {
     }
 
     private void need(int n) {
-        if (body.length() - pos < n) {
+        if (end - pos < n) {
             throw ProtocolException.violation("message too short: needed " + n + " more bytes, " + remaining() + " left");
         }
     }
