@@ -35,6 +35,18 @@ class MetricsConfigTest {
     }
 
     @Test
+    void aTakenPortKeepsThePluginOutAndTheProxyServes() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             ProxyUnderTest proxy = ProxyUnderTest.start(TestPostgres.shared().port(), "metrics_port: " + taken.getLocalPort() + "\n",
+                     List.of(), PluginJars.directoryWith("metrics"))) {
+            assertThat(proxy.proxy().plugins().notStartedPluginIds()).containsExactly("metrics");
+            try (var c = proxy.connect()) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+        }
+    }
+
+    @Test
     void anUnknownKeyKeepsThePluginOutAndIsCounted() throws Exception {
         int metricsPort = LocalPostgres.freePort();
         try (ProxyUnderTest proxy = ProxyUnderTest.start(TestPostgres.shared().port(),

@@ -188,6 +188,12 @@ class MetricsEndpointTest {
         assertThat(post.statusCode()).isEqualTo(405);
         HttpResponse<String> metrics = http.get("/metrics");
         assertThat(metrics.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        // What Prometheus itself asks for.
+        HttpResponse<String> open = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + portOf() + "/metrics"))
+                .header("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1").GET());
+        assertThat(open.statusCode()).isEqualTo(200);
+        assertThat(open.headers().firstValue("content-type")).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
+        assertThat(open.body()).contains("# TYPE neurondb_statement_duration_seconds histogram").endsWith("# EOF\n");
     }
 
     private int portOf() {
