@@ -400,6 +400,13 @@ public final class ClientSession implements SessionInfo {
         public ProxyFacts facts() {
             return services.facts();
         }
+
+        @Override
+        public void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
+            if (tracker != null) {
+                tracker.routed(route, vector);
+            }
+        }
     }
 
     private void queueToServer(Frame frame) {
