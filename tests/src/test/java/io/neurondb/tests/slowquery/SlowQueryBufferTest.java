@@ -100,6 +100,25 @@ class SlowQueryBufferTest {
         }
     }
 
+    @Test
+    void shippedConfigurationIsAccepted() throws Exception {
+        Path conf = PluginJars.builtPluginsDir().getParent().resolve("conf/neurondb.yaml");
+        Map<String, Object> shipped = new io.neurondb.proxy.config.ConfigLoader(Map.of(), conf.getParent().getParent())
+                .load(conf).pluginSettings("slow-query");
+        assertThat(shipped).containsEntry("slow_query_threshold_ms", 1000).containsKey("retention_days");
+        Vertx vertx = Vertx.vertx();
+        try (URLClassLoader loader = new URLClassLoader(new URL[]{PluginJars.jarOf("slow-query").toUri().toURL()}, getClass().getClassLoader())) {
+            PluginService service = (PluginService) loader.loadClass("io.neurondb.plugins.slowquery.SlowQueryCapture").getConstructor().newInstance();
+            HostPluginContext ctx = new HostPluginContext("slow-query", shipped, Map.of(), vertx,
+                    new UpstreamServer("127.0.0.1", 1, "postgres", "postgres", null, "disable", null), Path.of("."), 0,
+                    new SimpleMeterRegistry(), null);
+            service.start(ctx);
+            service.stop();
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static HostPluginContext context(LocalPostgres pg, Vertx vertx, SimpleMeterRegistry meters, Path data, Map<String, Object> settings) {
         UpstreamServer upstream = new UpstreamServer("127.0.0.1", pg.port(), "postgres", TestPostgres.SUPERUSER,
                 TestPostgres.SUPERUSER_PASSWORD, "disable", null);

@@ -88,7 +88,6 @@ public final class SlowQueryCapture implements PluginService, StatementObserver,
             aggregator.interrupt();
         }
         if (writer != null) {
-            writer.flush();
             try {
                 writer.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             } catch (Exception e) {

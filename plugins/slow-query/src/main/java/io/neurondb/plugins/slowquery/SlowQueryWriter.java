@@ -166,15 +166,25 @@ final class SlowQueryWriter {
         }
     }
 
+    /** Stops the timers, writes one last batch if the server takes it, and closes the connection. */
     Future<Void> close() {
         Promise<Void> done = Promise.promise();
         context.runOnContext(v -> {
-            closed = true;
             context.owner().cancelTimer(flushTimer);
             if (retentionTimer >= 0) {
                 context.owner().cancelTimer(retentionTimer);
             }
-            pool.close().onComplete(ar -> done.complete());
+            Future<?> last = Future.succeededFuture();
+            if (!flushing && !closed) {
+                List<SlowQueryRecord> batch = buffer.take(settings.batchSize());
+                if (!batch.isEmpty()) {
+                    last = ensureTable().compose(x -> pool.preparedQuery(SlowQueryTable.INSERT)
+                            .executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
+                            .onSuccess(rs -> written.accept(batch.size()));
+                }
+            }
+            closed = true;
+            last.onComplete(ar -> pool.close().onComplete(x -> done.complete()));
         });
         return done.future();
     }
