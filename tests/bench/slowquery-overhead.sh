@@ -69,7 +69,7 @@ for t in "${targets[@]}"; do
     sleep 0.2
   done
 done
-"$bindir/psql" -h 127.0.0.1 -p "${ports[slow-query]}" -U postgres -Atc 'select count(*) from neurondb.slow_query_summary()' postgres >/dev/null \
+"$bindir/psql" -h 127.0.0.1 -p "${ports[slow-query]}" -U postgres -Atc 'select * from neurondb.slow_query_summary()' postgres >/dev/null \
   || { echo "slow-query plugin did not answer; see $work/slow-query.log" >&2; cat "$work/slow-query.log" >&2; exit 1; }
 
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
@@ -105,4 +105,4 @@ for t in "${targets[@]}"; do
     "$(awk -v a="${med[$t]}" -v b="${med[no-plugins]}" 'BEGIN{print a/b}')" \
     "$(tr ' ' '\n' <<<"${cpu[$t]}" | grep . | median)"
 done
-echo "summary rows: $("$bindir/psql" -h 127.0.0.1 -p "${ports[slow-query]}" -U postgres -Atc 'select count(*) from neurondb.slow_query_summary(100000)' postgres)"
+echo "summary rows: $("$bindir/psql" -h 127.0.0.1 -p "${ports[slow-query]}" -U postgres -Atc 'select * from neurondb.slow_query_summary(100000)' postgres | wc -l)"
