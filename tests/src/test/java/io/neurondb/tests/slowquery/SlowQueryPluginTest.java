@@ -19,12 +19,14 @@ import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -32,13 +34,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The plugin's buffer against a PostgreSQL of the test's own that it stops: capture goes on,
- * memory stays bounded (the oldest records are dropped and counted), and what is buffered is
- * written once the server is back. The plugin class comes from its built jar, with a
- * PluginContext made here, and is fed statement events as the proxy would feed them.
+ * The plugin class from its built jar, with a PluginContext made here, fed statement events as
+ * the proxy feeds them: the buffer against a PostgreSQL of the test's own that it stops
+ * (capture goes on, memory stays bounded, the oldest records are dropped and counted, what is
+ * buffered is written once the server is back), raw text only when configured, and settings.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class SlowQueryBufferTest {
+class SlowQueryPluginTest {
 
     private static final int BUFFER = 5;
 
@@ -86,6 +88,58 @@ class SlowQueryBufferTest {
             pg.destroy();
             LocalPostgres.deleteTree(pg.dataDir().getParent());
             LocalPostgres.deleteTree(data);
+        }
+    }
+
+    @Test
+    void rawTextIsStoredOnlyWhenConfigured() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS sq_raw WITH (FORCE)");
+            s.execute("CREATE DATABASE sq_raw");
+        }
+        Vertx vertx = Vertx.vertx();
+        try (URLClassLoader loader = new URLClassLoader(new URL[]{PluginJars.jarOf("slow-query").toUri().toURL()}, getClass().getClassLoader())) {
+            for (boolean raw : new boolean[]{false, true}) {
+                Object plugin = loader.loadClass("io.neurondb.plugins.slowquery.SlowQueryCapture").getConstructor().newInstance();
+                PluginService service = (PluginService) plugin;
+                service.start(context(pg, vertx, new SimpleMeterRegistry(), Path.of("."), Map.of(
+                        "slow_query_threshold_ms", 0, "flush_interval_ms", 20, "database", "sq_raw", "log_raw_text", raw)));
+                try {
+                    ((StatementObserver) plugin).onStatement(event(raw ? 2 : 1, 1));
+                    int expected = raw ? 2 : 1;
+                    await("row " + expected, () -> countIn(pg, "sq_raw") == expected);
+                } finally {
+                    service.stop();
+                }
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        Properties p = new Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl("sq_raw"), p); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT query, raw_query FROM neurondb.slow_queries ORDER BY id")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("SELECT * FROM orders WHERE customer = $1");
+            assertThat(rs.getString(2)).isNull();
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("SELECT * FROM orders WHERE customer = $1");
+            assertThat(rs.getString(2)).isEqualTo("SELECT * FROM orders WHERE customer = 'customer-2'");
+        }
+    }
+
+    private static long countIn(LocalPostgres pg, String database) {
+        Properties p = new Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(database), p); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM neurondb.slow_queries")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return -1;
         }
     }
 
