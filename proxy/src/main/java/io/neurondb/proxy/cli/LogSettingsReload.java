@@ -42,8 +42,9 @@ public final class LogSettingsReload {
             log.warn("event=log_settings_reload_failed file={} error=\"{}\"", file, e.getMessage().replace('"', '\''));
             return false;
         }
-        apply(config);
+        // Said before the new level applies, so raising it to warning or error still shows the line.
         log.info("event=log_settings_reloaded file={} log_level={} log_format={}", file, config.logLevel(), config.logFormat());
+        apply(config);
         return true;
     }
 
