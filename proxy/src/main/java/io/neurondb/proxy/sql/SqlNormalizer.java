@@ -18,8 +18,8 @@ import java.util.Set;
  * value came as a literal or a bind parameter do not split a group.
  *
  * <p>Literals can hold personal data, which is why observers persist this form and not the
- * raw text. Pure; results are cached by text, and {@link #lazy} defers the work to whoever
- * first asks, so the session's event loop never tokenizes for an observer.
+ * raw text. Pure; results for texts without literals are cached, and {@link #lazy} defers the
+ * work to whoever first asks, so the session's event loop never tokenizes for an observer.
  */
 public final class SqlNormalizer {
 
@@ -38,14 +38,28 @@ public final class SqlNormalizer {
     private static final Cache<String, Normalized> CACHE = Caffeine.newBuilder()
             .maximumWeight(MAX_CACHED_CHARS)
             .weigher((String sql, Normalized n) -> 32 + sql.length() + n.text().length())
+            // Evictions on the asking thread (an observer's own), not handed to the common pool.
+            .executor(Runnable::run)
             .build();
 
     private SqlNormalizer() {
     }
 
-    /** The normalised form, from the cache when this text was seen before. */
+    /**
+     * The normalised form, from the cache when this text was seen before. Only texts that hold
+     * no literal are kept (a driver's prepared statement, sent again and again): a text with
+     * literals is seldom sent twice, and inserting each one cost more than normalising it.
+     */
     public static Normalized cached(String sql) {
-        return CACHE.get(sql, SqlNormalizer::normalize);
+        Normalized n = CACHE.getIfPresent(sql);
+        if (n != null) {
+            return n;
+        }
+        n = normalize(sql);
+        if (n.text().equals(sql)) {
+            CACHE.put(sql, n);
+        }
+        return n;
     }
 
     /**

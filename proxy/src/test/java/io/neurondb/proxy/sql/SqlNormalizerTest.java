@@ -107,10 +107,13 @@ class SqlNormalizerTest {
     }
 
     @Test
-    void lazyHandleNormalisesOnFirstUseAndCaches() {
+    void lazyHandleNormalisesOnFirstUseAndTextsWithoutLiteralsAreCached() {
         NormalizedSql lazy = SqlNormalizer.lazy("SELECT 'x' FROM t");
         assertThat(lazy.text()).isEqualTo("SELECT $1 FROM t");
         assertThat(lazy.fingerprint()).isEqualTo(SqlNormalizer.cached("SELECT 'y' FROM t").fingerprint());
-        assertThat(SqlNormalizer.cached("SELECT 'x' FROM t")).isSameAs(SqlNormalizer.cached("SELECT 'x' FROM t"));
+        // Texts without literals (prepared statements) are cached; texts with literals are not.
+        assertThat(SqlNormalizer.cached("SELECT a FROM t WHERE b = $1")).isSameAs(SqlNormalizer.cached("SELECT a FROM t WHERE b = $1"));
+        assertThat(SqlNormalizer.cached("SELECT 'x' FROM t")).isEqualTo(SqlNormalizer.cached("SELECT 'x' FROM t"))
+                .isNotSameAs(SqlNormalizer.cached("SELECT 'x' FROM t"));
     }
 }
