@@ -238,14 +238,17 @@ class MetricsEndpointTest {
         opened.get(60, TimeUnit.SECONDS);
 
         String[] index = {"database", DB, "table", "public.items", "index", "items_hnsw", "method", "hnsw"};
-        PromText m = http.awaitScrape(WAIT, "index gauges of the built index", p -> p.value("neurondb_index_ready", index) == 1);
-        assertThat(m.value("neurondb_index_rows", index)).isEqualTo(rows);
+        // VectorDatabase.stats() reads an entry's index before its state, so one refresh (1 s) can
+        // catch a build finishing in between (ready 1, rows 0): wait for a consistent view.
+        PromText m = http.awaitScrape(WAIT, "index gauges of the built index",
+                p -> p.value("neurondb_index_ready", index) == 1 && p.value("neurondb_index_rows", index) == rows);
         assertThat(m.value("neurondb_index_memory_bytes", index)).isGreaterThan(rows * 48 * 4.0);
         assertThat(m.value("neurondb_index_build_seconds", index)).isGreaterThan(0);
 
         // One kNN statement served by the engine: one search of this index.
         String[] search = {"database", DB, "table", "public.items", "index", "items_hnsw"};
         double searches = m.value("neurondb_index_search_duration_seconds_count", search);
+        double vectorStatements = m.value(DURATION_COUNT, "route", "vector", "outcome", "success");
         try (Connection c = connect(DB, "extended"); Statement s = c.createStatement()) {
             StringBuilder q = new StringBuilder("[");
             for (int i = 0; i < 48; i++) {
@@ -261,6 +264,10 @@ class MetricsEndpointTest {
         }
         PromText after = http.awaitScrape(WAIT, "one search", p -> p.value("neurondb_index_search_duration_seconds_count", search) > searches);
         assertThat(after.value("neurondb_index_search_duration_seconds_count", search) - searches).isEqualTo(1);
+        // ... and one statement on the vector route.
+        PromText routed = http.awaitScrape(WAIT, "one vector statement",
+                p -> p.value(DURATION_COUNT, "route", "vector", "outcome", "success") > vectorStatements);
+        assertThat(routed.value(DURATION_COUNT, "route", "vector", "outcome", "success") - vectorStatements).isEqualTo(1);
     }
 
     @Test
