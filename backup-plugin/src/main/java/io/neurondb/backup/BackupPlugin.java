@@ -113,12 +113,15 @@ public final class BackupPlugin implements PluginService, SqlFunction {
             throw new SqlFunctionException("42501", "permission denied for function backup_now: only a superuser may take backups");
         }
         if (arguments.size() != 1 || arguments.getFirst() == null) {
-            throw new SqlFunctionException("22023", "neurondb.backup_now takes one argument, 'logical' or 'physical'");
+            throw new SqlFunctionException("22023", "neurondb.backup_now takes one argument: 'logical', 'physical' or 'verify' (the restore test)");
         }
         String kind = arguments.getFirst();
         BackupRunner r = runner;
         if (r == null) {
             throw new SqlFunctionException("55000", "the backup plugin is not running");
+        }
+        if (kind.equals("verify")) {
+            return verifyNow();
         }
         try {
             BackupRunner.Result res = r.run(kind);
@@ -130,6 +133,22 @@ public final class BackupPlugin implements PluginService, SqlFunction {
             throw new SqlFunctionException("55006", e.getMessage());
         } catch (BackupRunner.FailedException e) {
             throw new SqlFunctionException("58000", e.getMessage());
+        }
+    }
+
+    /** {@code backup_now('verify')}: the restore test, now; its outcome in the same columns. */
+    private TextResult verifyNow() {
+        try {
+            RestoreVerifier.Outcome o = new RestoreVerifier(system).verify();
+            if (!o.passed()) {
+                throw new SqlFunctionException("XX000", "restore test of backup " + o.backupId() + " failed: " + String.join("; ", o.problems()));
+            }
+            return TextResult.rows(COLUMNS, List.of(java.util.Arrays.asList(String.valueOf(o.backupId()), "verify", "succeeded",
+                    o.tables() + " tables and " + o.indexes() + " vector indexes checked in " + o.scratchDatabase() + " (dropped)", null, null)));
+        } catch (SqlFunctionException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SqlFunctionException("XX000", "restore test failed: " + e.getMessage());
         }
     }
 

@@ -25,7 +25,7 @@ public final class BackupCommand implements CliCommand {
     @Override
     public String usage() {
         return """
-                neurondb-proxy backup logical|physical [--timeout-minutes N]
+                neurondb-proxy backup logical|physical [--timeout-seconds N]
                     take a backup now (pg_dump -Fc / pg_basebackup), as configured under plugins: backup:
                 neurondb-proxy backup verify
                     restore the latest logical backup into a scratch database, check it, drop it
@@ -38,7 +38,7 @@ public final class BackupCommand implements CliCommand {
         BackupSystem sys;
         Args args;
         try {
-            args = Args.parse(argList, Set.of("timeout-minutes"));
+            args = Args.parse(argList, Set.of("timeout-seconds"));
             if (args.positional().size() != 1) {
                 throw new IllegalArgumentException("say which backup: logical, physical, verify or wal");
             }
@@ -50,8 +50,8 @@ public final class BackupCommand implements CliCommand {
         String what = args.positional().getFirst();
         switch (what) {
             case "logical", "physical" -> {
-                BackupRunner runner = new BackupRunner(args.option("timeout-minutes") == null ? sys
-                        : sys.withTimeout(Duration.ofMinutes(Long.parseLong(args.option("timeout-minutes")))));
+                BackupRunner runner = new BackupRunner(args.option("timeout-seconds") == null ? sys
+                        : sys.withTimeout(Duration.ofSeconds(Long.parseLong(args.option("timeout-seconds")))));
                 try {
                     BackupRunner.Result r = runner.run(what);
                     out.println("backup " + r.id() + " (" + what + ") succeeded: " + r.location() + ", " + r.bytes() + " bytes, manifest sha256 " + r.sha256());

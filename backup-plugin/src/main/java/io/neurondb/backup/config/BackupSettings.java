@@ -41,7 +41,7 @@ public record BackupSettings(
             "physical", "0 2 * * *", "wal", "0 * * * *", "logical", "30 2 * * *", "verify", "0 4 * * *");
 
     private static final Set<String> KEYS = Set.of("repository", "offsite", "database", "bin_dir", "schedule", "logical",
-            "compression", "wal", "timeout_minutes", "encryption", "retention", "proxy_address");
+            "compression", "wal", "timeout_seconds", "encryption", "retention", "proxy_address");
 
     public boolean encrypted() {
         return keyFile != null || keyEnv != null;
@@ -99,7 +99,7 @@ public record BackupSettings(
             throw new IllegalArgumentException("plugins.backup.wal.slot '" + slot + "' is not a valid slot name; use lower-case letters, digits and _");
         }
 
-        int timeoutMinutes = integer(raw, "timeout_minutes", 120, 1, 7 * 24 * 60);
+        int timeoutSeconds = integer(raw, "timeout_seconds", 7200, 1, 7 * 24 * 3600);
 
         Map<String, Object> enc = section(raw, "encryption", Set.of("key_file", "key_env"));
         Path keyFile = path(enc, "key_file", null);
@@ -121,7 +121,7 @@ public record BackupSettings(
             throw new IllegalArgumentException("plugins.backup.proxy_address '" + proxy + "' is not host:port");
         }
         return new BackupSettings(repository, offsite, database, binDir, Map.copyOf(schedules), mode, List.copyOf(tables),
-                compression, walEnabled, slot, Duration.ofMinutes(timeoutMinutes), keyFile, keyEnv, keep,
+                compression, walEnabled, slot, Duration.ofSeconds(timeoutSeconds), keyFile, keyEnv, keep,
                 Duration.ofDays(maxAgeDays), proxy.substring(0, Math.max(0, colon)), proxyPort);
     }
 

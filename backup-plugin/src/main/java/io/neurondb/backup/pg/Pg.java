@@ -81,20 +81,28 @@ public final class Pg implements AutoCloseable {
         await(conn.query(sql).execute());
     }
 
+    /**
+     * Blocks for the result. Not Future.await: SqlFunction calls run on Vert.x worker threads,
+     * where Vert.x refuses it; a plain blocking wait is fine off the event loop.
+     */
     static <T> T await(Future<T> f) {
         try {
-            return f.await(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+            return f.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException r ? r : new IllegalStateException(c.getMessage() == null ? c.toString() : c.getMessage(), c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("no answer from the server within " + TIMEOUT_SECONDS + " s", e);
         }
     }
 
     @Override
     public void close() {
         try {
-            conn.close().await(10, TimeUnit.SECONDS);
+            conn.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // the connection goes away with the pool either way
         }

@@ -22,7 +22,9 @@ public final class Catalog {
     private final Vertx vertx;
     private final UpstreamServer upstream;
     private final String database;
-    private volatile String table;
+
+    /** Which table each run of this process was inserted into, so its update goes to the same one. */
+    private final java.util.Map<Long, String> tableOfRun = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Catalog(Vertx vertx, UpstreamServer upstream, String database) {
         this.vertx = vertx;
@@ -30,20 +32,22 @@ public final class Catalog {
         this.database = database;
     }
 
-    /** The table rows go to, creating the fallback one when the shim's is missing. */
+    /**
+     * The table rows go to, creating the fallback one when the shim's is missing. Looked up every
+     * time: the shim may be installed while the proxy runs.
+     */
     public synchronized String table() {
-        if (table == null) {
-            try (Pg pg = Pg.connect(vertx, upstream, database)) {
-                if (pg.value("SELECT to_regclass('neurondb.backups')::text") != null) {
-                    table = "neurondb.backups";
-                } else {
-                    pg.execute("CREATE SCHEMA IF NOT EXISTS " + FALLBACK_SCHEMA);
-                    pg.execute("CREATE TABLE IF NOT EXISTS " + FALLBACK_SCHEMA + ".backups ("
-                            + "id bigserial PRIMARY KEY, kind text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), "
-                            + "finished_at timestamptz, status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')), "
-                            + "error text, location text, bytes bigint, sha256 text, start_lsn pg_lsn, end_lsn pg_lsn, index_lsns jsonb)");
-                    table = FALLBACK_SCHEMA + ".backups";
-                }
+        String table;
+        try (Pg pg = Pg.connect(vertx, upstream, database)) {
+            if (pg.value("SELECT to_regclass('neurondb.backups')::text") != null) {
+                table = "neurondb.backups";
+            } else {
+                pg.execute("CREATE SCHEMA IF NOT EXISTS " + FALLBACK_SCHEMA);
+                pg.execute("CREATE TABLE IF NOT EXISTS " + FALLBACK_SCHEMA + ".backups ("
+                        + "id bigserial PRIMARY KEY, kind text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), "
+                        + "finished_at timestamptz, status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')), "
+                        + "error text, location text, bytes bigint, sha256 text, start_lsn pg_lsn, end_lsn pg_lsn, index_lsns jsonb)");
+                table = FALLBACK_SCHEMA + ".backups";
             }
         }
         return table;
@@ -52,13 +56,16 @@ public final class Catalog {
     /** Inserts a running row; its id names the backup. */
     public long begin(String kind) {
         try (Pg pg = Pg.connect(vertx, upstream, database)) {
-            return Long.parseLong(pg.value("INSERT INTO " + table() + " (kind, status) VALUES ($1, 'running') RETURNING id", kind));
+            String table = table();
+            long id = Long.parseLong(pg.value("INSERT INTO " + table + " (kind, status) VALUES ($1, 'running') RETURNING id", kind));
+            tableOfRun.put(id, table);
+            return id;
         }
     }
 
     public void succeeded(long id, String location, long bytes, String sha256, String startLsn, String endLsn, String indexLsnsJson) {
         try (Pg pg = Pg.connect(vertx, upstream, database)) {
-            pg.query("UPDATE " + table() + " SET status = 'succeeded', finished_at = now(), location = $2, bytes = $3, sha256 = $4, "
+            pg.query("UPDATE " + tableOf(id) + " SET status = 'succeeded', finished_at = now(), location = $2, bytes = $3, sha256 = $4, "
                             + "start_lsn = $5::pg_lsn, end_lsn = $6::pg_lsn, index_lsns = $7::jsonb WHERE id = $1",
                     id, location, bytes, sha256, startLsn, endLsn, indexLsnsJson);
         }
@@ -66,8 +73,13 @@ public final class Catalog {
 
     public void failed(long id, String error) {
         try (Pg pg = Pg.connect(vertx, upstream, database)) {
-            pg.query("UPDATE " + table() + " SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1", id, error);
+            pg.query("UPDATE " + tableOf(id) + " SET status = 'failed', finished_at = now(), error = $2 WHERE id = $1", id, error);
         }
+    }
+
+    private String tableOf(long id) {
+        String t = tableOfRun.remove(id);
+        return t != null ? t : table();
     }
 
     /** One row of the catalog, as text. */

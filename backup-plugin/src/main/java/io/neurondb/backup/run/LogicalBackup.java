@@ -45,9 +45,6 @@ final class LogicalBackup {
             if (pg.value("SELECT to_regclass('neurondb.extension')::text") != null) {
                 manifest.put("shim_version", pg.value("SELECT version FROM neurondb.extension"));
             }
-            if (!s.logicalMode().equals("schema-only")) {
-                manifest.put("row_counts", rowCounts(pg, s.logicalTables()));
-            }
             manifest.put("indexes", indexes(pg));
             List<String> cmd = new ArrayList<>(List.of(sys.tools().program("pg_dump"),
                     "-h", sys.upstream().host(), "-p", String.valueOf(sys.upstream().port()), "-U", sys.upstream().user(),
@@ -64,6 +61,11 @@ final class LogicalBackup {
                 cmd.add(t);
             }
             ToolRun.run(cmd, sys.upstream(), timeout, staging);
+            // Counted after the dump, on the same snapshot: the same rows, and no table lock of
+            // ours held while pg_dump waits for its own.
+            if (!s.logicalMode().equals("schema-only")) {
+                manifest.put("row_counts", rowCounts(pg, s.logicalTables()));
+            }
             pg.execute("COMMIT");
             manifest.put("end_lsn", pg.value("SELECT pg_current_wal_lsn()::text"));
         }
