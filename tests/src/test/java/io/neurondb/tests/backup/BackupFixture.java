@@ -44,6 +44,8 @@ final class BackupFixture implements AutoCloseable {
     BackupFixture(String name, String backupSettings, String... pgSettings) throws IOException {
         pg = TestPostgres.startPrivate(name, pgSettings);
         work = Files.createTempDirectory("neurondb-test-backup-" + name + "-");
+        // restored data directories live here and are served by the postgres OS user when we are root
+        work.toFile().setExecutable(true, false);
         repository = work.resolve("repo");
         offsite = work.resolve("offsite");
         proxyPort = LocalPostgres.freePort();
