@@ -48,6 +48,23 @@ class CronExpressionTest {
     }
 
     @Test
+    void theDocumentedConfigurationIsValid() throws Exception {
+        Path root = Path.of("").toAbsolutePath();
+        while (!java.nio.file.Files.exists(root.resolve("conf/neurondb.yaml"))) {
+            root = root.getParent();
+        }
+        var config = new io.neurondb.proxy.config.ConfigLoader(Map.of(), root).load(root.resolve("conf/neurondb.yaml"));
+        BackupSettings s = BackupSettings.parse(config.pluginSettings("backup"), Path.of("/srv/data"), "app", Map.of());
+        assertThat(s.repository()).isEqualTo(Path.of("/srv/data/backup/repository"));
+        assertThat(s.offsite()).isNull();
+        assertThat(s.database()).isEqualTo("app");
+        assertThat(s.schedules()).containsOnlyKeys("logical", "physical", "wal", "verify");
+        assertThat(s.encrypted()).isFalse();
+        assertThat(s.keepCount()).isEqualTo(7);
+        assertThat(s.proxyPort()).isEqualTo(6432);
+    }
+
+    @Test
     void settingsRefuseBadCronAndUnknownKeysNamingThem() {
         assertThatThrownBy(() -> BackupSettings.parse(Map.of("schedule", Map.of("logical", "every day")), Path.of("/tmp"), "db", Map.of()))
                 .hasMessageContaining("plugins.backup.schedule.logical").hasMessageContaining("five");
