@@ -3,6 +3,7 @@ package io.neurondb.tests.backup;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -241,6 +242,48 @@ class LogicalBackupRestoreTest {
             try (Stream<Path> s = Files.list(root.resolve(".incomplete"))) {
                 assertThat(s.toList()).as("staging left in %s", root).isEmpty();
             }
+        }
+    }
+
+    /** The off-host directory on a 4 KiB tmpfs: the copy runs out of space midway (root only). */
+    @Test
+    void aFullOffHostDiskFailsTheRunCleanlyAndTheNextRunSucceeds() throws Exception {
+        backupNow("logical");
+        List<String> setsBefore = sets(fx.repository);
+        Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", fx.offsite.toString()) == 0,
+                "mounting a tmpfs needs root");
+        try {
+            List<String> offsiteBefore = sets(fx.offsite);
+            assertThatThrownBy(() -> backupNow("logical")).isInstanceOfSatisfying(SQLException.class, e -> {
+                assertThat(e.getSQLState()).isEqualTo("58000");
+                assertThat(e.getMessage()).contains("failed");
+            });
+            assertNothingNewAndNoStaging(setsBefore, offsiteBefore);
+        } finally {
+            assertThat(run("umount", fx.offsite.toString())).isZero();
+        }
+        try (Connection c = fx.direct("shop"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT status FROM neurondb.backups WHERE kind = 'logical' ORDER BY id DESC LIMIT 1")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("failed");
+        }
+        assertThat(backupNow("logical").get(2)).isEqualTo("succeeded");
+    }
+
+    private static int run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor();
+    }
+
+    @Test
+    void theProxyLeavesOutAPluginWithBadSettings() throws Exception {
+        Path bad = fx.writeConfig("bad-at-start.yaml",
+                fx.baseYaml + "    database: shop\n    wal: {enabled: false}\n    schedule: {verify: \"0 25 * * *\"}\n");
+        String yaml = Files.readString(bad).replace("listen: 127.0.0.1:" + fx.proxyPort, "listen: 127.0.0.1:" + io.neurondb.proxy.embedded.LocalPostgres.freePort());
+        try (var proxy = io.neurondb.proxy.NeuronDbProxy.start(new io.neurondb.proxy.config.ConfigLoader(java.util.Map.of(), fx.work).loadFromString(yaml), List.of())) {
+            assertThat(proxy.plugins().startedPluginIds()).doesNotContain("backup");
+            assertThat(proxy.plugins().notStartedPluginIds()).contains("backup");
         }
     }
 
