@@ -95,6 +95,12 @@ class PointInTimeRestoreTest {
         Path archived = fx.repository.resolve("wal").resolve(targetSegment);
         BackupFixture.await("pg_receivewal to finish segment " + targetSegment, Duration.ofSeconds(60), () -> Files.exists(archived));
 
+        // the wal job's work, from the CLI: finished segments copied to the off-host directory
+        BackupFixture.CliResult shipped = fx.cli("backup", "wal");
+        assertThat(shipped.code()).as(shipped.err()).isZero();
+        assertThat(fx.offsite.resolve("wal").resolve(targetSegment)).hasSameBinaryContentAs(archived);
+        assertThat(fx.offsite.resolve("physical")).isNotEmptyDirectory();
+
         Path restored = fx.work.resolve("restored-pgdata");
         BackupFixture.CliResult r = fx.cli("restore", "physical", "--target-dir", restored.toString(), "--target-lsn", target);
         assertThat(r.code()).as(r.err()).isZero();
