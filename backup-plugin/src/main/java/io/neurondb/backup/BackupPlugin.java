@@ -151,9 +151,4 @@ public final class BackupPlugin implements PluginService, SqlFunction {
             throw new SqlFunctionException("XX000", "restore test failed: " + e.getMessage());
         }
     }
-
-    /** The running system (tests and the other extensions of this plugin), or null before start. */
-    BackupSystem system() {
-        return system;
-    }
 }

@@ -170,13 +170,18 @@ public final class BackupRunner {
         return Sha256.of(location.resolve(Manifest.FILE));
     }
 
-    /** Each vector index's definition was current as of the backup's end LSN. */
+    /**
+     * The LSN each vector index's rows and definition are as of: a dump's snapshot (its start
+     * LSN), a base backup's consistency point (its end LSN). After a restore the engine
+     * rebuilds from the tables as of there.
+     */
     private static JsonObject indexLsns(Manifest m) {
+        String lsn = "logical".equals(m.kind()) ? m.string("start_lsn") : m.string("end_lsn");
         JsonObject out = new JsonObject();
         JsonArray indexes = m.json().getJsonArray("indexes", new JsonArray());
         for (Object o : indexes) {
             JsonObject i = (JsonObject) o;
-            out.put(i.getString("schema") + "." + i.getString("name"), m.string("end_lsn"));
+            out.put(i.getString("schema") + "." + i.getString("name"), lsn);
         }
         return out;
     }

@@ -88,13 +88,8 @@ public final class DirectoryTarget implements BackupTarget {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> Files.isRegularFile(p.resolve(Manifest.FILE)))
-                    .map(p -> kind + "/" + p.getFileName()).sorted(Comparator.comparing(DirectoryTarget::order)).toList();
+                    .map(p -> kind + "/" + p.getFileName()).sorted().toList();   // <stamp>-<id>: sorts by time
         }
-    }
-
-    /** Names are {@code <stamp>-<id>}; the stamp sorts by time. */
-    private static String order(String name) {
-        return name;
     }
 
     @Override

@@ -196,6 +196,11 @@ class LogicalBackupRestoreTest {
                 }
             });
             BackupFixture.await("pg_dump waiting for the table lock", Duration.ofSeconds(60), () -> pgDumpWaiting());
+            // one run of a kind at a time: a second is refused while this one waits
+            assertThatThrownBy(() -> backupNow("logical")).isInstanceOfSatisfying(SQLException.class, e -> {
+                assertThat(e.getSQLState()).isEqualTo("55006");
+                assertThat(e.getMessage()).contains("a logical backup is already running (id ");
+            });
             List<ProcessHandle> dumps = ProcessHandle.current().descendants()
                     .filter(p -> p.info().command().orElse("").endsWith("pg_dump")).toList();
             assertThat(dumps).hasSize(1);
