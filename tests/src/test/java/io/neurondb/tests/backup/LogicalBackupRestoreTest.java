@@ -366,6 +366,38 @@ class LogicalBackupRestoreTest {
     }
 
     @Test
+    void schemaOnlyAndSelectedTableDumpsRestoreWhatTheySay() throws Exception {
+        String ownRepo = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + fx.work.resolve("repo-modes"))
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-modes"));
+        Path schemaOnly = fx.writeConfig("schema-only.yaml", ownRepo + "    database: shop\n    logical: {mode: schema-only}\n");
+        assertThat(fx.cli(schemaOnly, "backup", "logical").code()).isZero();
+        BackupFixture.CliResult r1 = fx.cli(schemaOnly, "restore", "logical", "--database", "shop_schema");
+        assertThat(r1.code()).as(r1.err()).isZero();
+        Path notesOnly = fx.writeConfig("notes-only.yaml", ownRepo + "    database: shop\n    logical: {tables: [public.notes]}\n");
+        assertThat(fx.cli(notesOnly, "backup", "logical").code()).isZero();
+        BackupFixture.CliResult r2 = fx.cli(notesOnly, "restore", "logical", "--database", "shop_notes");
+        assertThat(r2.code()).as(r2.err()).isZero();
+        try (Connection c = fx.direct("shop_schema"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM notes)")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isZero();
+                assertThat(rs.getInt(2)).isZero();
+            }
+        }
+        try (Connection c = fx.direct("shop_notes"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT count(*), to_regclass('public.items') IS NULL FROM notes")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(7);
+                assertThat(rs.getBoolean(2)).isTrue();
+            }
+        }
+        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE shop_schema WITH (FORCE)");
+            s.execute("DROP DATABASE shop_notes WITH (FORCE)");
+        }
+    }
+
+    @Test
     void onlySuperusersMayCallBackupNow() throws Exception {
         try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
             s.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app') THEN CREATE ROLE app LOGIN PASSWORD 'apppass'; END IF; END $$");
