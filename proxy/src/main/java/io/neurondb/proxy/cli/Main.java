@@ -19,6 +19,8 @@ public final class Main {
             With no upstream configured it starts a local PostgreSQL from the system's
             binaries (data under the data directory) and proxies to that.
 
+            Signals: SIGHUP re-reads log_level and log_format from the configuration file.
+
             Options:
               --config FILE   configuration file (default: $NEURONDB_HOME/conf/neurondb.yaml)
               --help          print this help and exit
@@ -37,6 +39,7 @@ public final class Main {
               NEURONDB_METRICS_PORT  metrics/admin HTTP port; 0 turns it off (default 9187)
               NEURONDB_DATA_DIR      data directory: checkpoints, local PostgreSQL (default data)
               NEURONDB_PLUGINS_DIR   folder of plugin JARs loaded at start (default plugins.d)
+              NEURONDB_LOG_FORMAT    text (key=value) or json log lines (default text)
               NEURONDB_HOME          base for relative paths (bin/neurondb-proxy sets it)
               JAVA_HOME              JDK 25 or newer to run with
             """;
@@ -107,7 +110,7 @@ public final class Main {
             exit("configuration error: " + e.getMessage());
             return;
         }
-        LogLevels.applyRootLevel(config.logLevel());
+        LogSettingsReload.apply(config);
         NeuronDbProxy proxy;
         try {
             proxy = NeuronDbProxy.start(config);
@@ -115,6 +118,8 @@ public final class Main {
             exit("could not start: " + e.getMessage());
             return;
         }
+        // kill -HUP <pid> re-reads log_level and log_format from the same file.
+        new LogSettingsReload(loader, configFile != null ? configFile : loader.defaultConfigPath()).installOnSighup();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();
