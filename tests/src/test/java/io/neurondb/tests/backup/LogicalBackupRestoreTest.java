@@ -72,6 +72,7 @@ class LogicalBackupRestoreTest {
         if (fx != null) {
             fx.close();
         }
+        io.neurondb.proxy.embedded.LocalPostgres.deleteTree(keyFile.getParent());
     }
 
     private static List<Long> knn(String database) throws SQLException {

@@ -28,10 +28,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PointInTimeRestoreTest {
 
     private static BackupFixture fx;
+    private static Path keyDir;
 
     @BeforeAll
     static void start() throws Exception {
-        Path key = Files.writeString(Files.createTempDirectory("neurondb-test-pitr-key-").resolve("k"),
+        keyDir = Files.createTempDirectory("neurondb-test-pitr-key-");
+        Path key = Files.writeString(keyDir.resolve("k"),
                 "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
         fx = new BackupFixture("pitr", """
                     database: app
@@ -56,6 +58,7 @@ class PointInTimeRestoreTest {
         if (fx != null) {
             fx.close();
         }
+        LocalPostgres.deleteTree(keyDir);
     }
 
     private static String value(Connection c, String sql) throws SQLException {
