@@ -13,6 +13,7 @@ public final class Main {
 
     static final String HELP = """
             Usage: neurondb-proxy [--config FILE] [--help] [--version]
+                   neurondb-proxy [--config FILE] COMMAND [ARGS...]   (a plugin's command, see below)
 
             Runs the NeuronDB proxy: point PostgreSQL clients at it instead of the server.
             With no upstream configured it starts a local PostgreSQL from the system's
@@ -24,6 +25,11 @@ public final class Main {
               --config FILE   configuration file (default: $NEURONDB_HOME/conf/neurondb.yaml)
               --help          print this help and exit
               --version       print the version and exit
+
+            Commands provided by plugins (each takes --help):
+              backup logical|physical|wal   take a backup now (backup plugin)
+              restore logical|physical      restore a backup into a new database / data directory
+              backups list                  the backups in the repository and the catalog
 
             Environment (overrides the file):
               NEURONDB_CONFIG        configuration file path
@@ -42,6 +48,40 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        int code = runCommand(args, System.out, System.err);
+        if (code >= 0) {
+            System.exit(code);
+        }
+        serve(args);
+    }
+
+    /**
+     * Runs a plugin command ({@code [--config FILE] NAME ARGS...}) and returns its exit code, or
+     * -1 when the arguments name no command (the caller serves instead).
+     */
+    public static int runCommand(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
+        Path configFile = null;
+        int i = 0;
+        if (args.length >= 2 && args[0].equals("--config")) {
+            configFile = Path.of(args[1]);
+            i = 2;
+        }
+        if (i >= args.length || args[i].startsWith("-")) {
+            return -1;
+        }
+        ConfigLoader loader = ConfigLoader.fromSystem();
+        ProxyConfig config;
+        try {
+            config = loader.load(configFile != null ? configFile : loader.defaultConfigPath());
+        } catch (ConfigException e) {
+            err.println("neurondb-proxy: configuration error: " + e.getMessage());
+            return 2;
+        }
+        LogLevels.applyRootLevel(config.logLevel());
+        return PluginCommands.run(config, args[i], java.util.List.of(args).subList(i + 1, args.length), out, err);
+    }
+
+    private static void serve(String[] args) {
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
