@@ -12,6 +12,8 @@ import io.neurondb.plugin.api.UpstreamServer;
 import io.neurondb.proxy.config.ProxyConfig;
 import io.neurondb.proxy.config.UpstreamUrl;
 import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.proxy.metrics.HostMeters;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.ListenerVerticle;
@@ -118,6 +120,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         }
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         PluginHost plugins = startPlugins(config, vertx, vectors, meters);
+        SessionMeters sessionMeters = HostMeters.bind(meters, vertx, vectors, gpu, plugins);
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
         observers.addAll(extraObservers);
         PluginFunctions functions = new PluginFunctions(plugins.extensions(SqlFunction.class));
@@ -127,7 +130,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
                             upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds,
-                            router, vectorsForSessions, facts, functions)),
+                            router, vectorsForSessions, facts, functions, sessionMeters)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -83,6 +83,7 @@ public final class ClientSession implements SessionInfo {
         this.connectionId = services.connectionIds().incrementAndGet();
         this.clientDecoder = new FrameDecoder(services.clientLimits(), FrameDecoder.Expect.STARTUP);
         this.tracker = services.observing() ? new StatementTracker(this, services::publish) : null;
+        services.meters().clientAccepted();
     }
 
     public void start() {
@@ -119,6 +120,7 @@ public final class ClientSession implements SessionInfo {
             throw new IllegalStateException("session " + connectionId + ": " + state + " -> " + next + " is not a valid transition");
         }
         log.trace("conn={} event=state from={} to={}", connectionId, state, next);
+        services.meters().moved(state, next);
         state = next;
         if ((next == SessionState.READY || next == SessionState.CLOSED) && loginTimer >= 0) {
             Vertx.currentContext().owner().cancelTimer(loginTimer);
@@ -134,6 +136,7 @@ public final class ClientSession implements SessionInfo {
 
     private void onClientBytes(Buffer chunk) {
         if (state != SessionState.CLOSED) {
+            services.meters().received(chunk.length());
             decodeClient(() -> clientDecoder.feed(chunk, this::onClientFrame));
         }
     }
@@ -306,7 +309,7 @@ public final class ClientSession implements SessionInfo {
                 log.warn("conn={} event=vector_routing_off database={} reason=\"{}\"", connectionId, database(), vectorDatabase.cause().getMessage());
             }
         }
-        pipeline = new RequestPipeline(new PipelineHost(), services.router(), db);
+        pipeline = new RequestPipeline(new PipelineHost(), services.router(), db, services.meters());
         return true;
     }
 
@@ -589,6 +592,7 @@ public final class ClientSession implements SessionInfo {
         if (toClient.isEmpty()) {
             return;
         }
+        services.meters().sent(toClient.length());
         toClient.writeTo(client, serverRead);
         if (serverToClient != null) {
             // A slow client: stop reading the server until the client has taken what we hold,

@@ -2,6 +2,7 @@ package io.neurondb.proxy.session;
 
 import io.neurondb.engine.SearchResult;
 import io.neurondb.plugin.api.StatementEvent;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.protocol.BindMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
 import io.neurondb.proxy.route.IndexDefinition;
@@ -50,9 +51,11 @@ final class KnnExecutor {
     }
 
     private final SessionSettings settings;
+    private final SessionMeters meters;
 
-    KnnExecutor(SessionSettings settings) {
+    KnnExecutor(SessionSettings settings, SessionMeters meters) {
         this.settings = settings;
+        this.meters = meters;
     }
 
     /**
@@ -76,7 +79,13 @@ final class KnnExecutor {
         int fetch = spec.filtered() ? (int) Math.min(MAX_SERVED, Math.max((long) wanted * FILTER_OVERFETCH, FILTER_MIN_CANDIDATES)) : wanted;
         int efSearch = Math.max(settings.intValue("hnsw.ef_search"), fetch);
         int probes = settings.intValue("ivfflat.probes");
-        SearchResult found = wanted == 0 ? SearchResult.EMPTY : index.search(query, fetch, efSearch, probes);
+        SearchResult found = SearchResult.EMPTY;
+        if (wanted > 0) {
+            long started = System.nanoTime();
+            found = index.search(query, fetch, efSearch, probes);
+            IndexDefinition d = index.definition();
+            meters.searched(database.database(), d.table().toString(), d.name(), System.nanoTime() - started);
+        }
         boolean hnsw = index.definition().method() == IndexMethod.HNSW;
         StatementEvent.VectorSearch search = new StatementEvent.VectorSearch(index.definition().qualifiedName(), wanted,
                 hnsw ? Integer.valueOf(efSearch) : null, hnsw ? null : Integer.valueOf(probes));

@@ -2,6 +2,7 @@ package io.neurondb.proxy.session;
 
 import io.neurondb.plugin.api.SqlFunction;
 import io.neurondb.plugin.api.SqlFunctionException;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.protocol.BackendMessages;
 import io.neurondb.proxy.protocol.BindMessage;
@@ -133,12 +134,12 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** The statement being handled came in the extended protocol (injected statements then use their own name). */
     private boolean inExtendedBatch;
 
-    RequestPipeline(Host host, StatementRouter router, VectorDatabase database) {
+    RequestPipeline(Host host, StatementRouter router, VectorDatabase database, SessionMeters meters) {
         this.host = host;
         this.router = router;
         this.database = database;
         this.replies = new ReplyQueue(this, this::catalog);
-        this.knn = new KnnExecutor(settings);
+        this.knn = new KnnExecutor(settings, meters);
     }
 
     private VectorCatalog catalog() {

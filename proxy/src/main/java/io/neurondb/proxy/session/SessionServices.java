@@ -2,6 +2,7 @@ package io.neurondb.proxy.session;
 
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param router    plans statements (shared cache)
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
  * @param functions the neurondb.* functions plugins answer
+ * @param meters    connections, bytes and engine searches, counted for the metrics endpoint
  */
 public record SessionServices(
         UpstreamConnector upstream,
@@ -37,7 +39,8 @@ public record SessionServices(
         StatementRouter router,
         VectorDatabases vectors,
         ProxyFacts facts,
-        PluginFunctions functions) {
+        PluginFunctions functions,
+        SessionMeters meters) {
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
 

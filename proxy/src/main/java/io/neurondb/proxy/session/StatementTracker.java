@@ -174,12 +174,16 @@ final class StatementTracker {
             return;
         }
         // Extended protocol: the failed request and everything after it up to Sync are
-        // skipped by the server, and their replies will never come.
+        // skipped by the server, and their replies will never come. The first Execute among
+        // them is the statement that failed, whether the error came at its Execute or
+        // earlier, at its Parse or Bind (a missing table, a syntax error); later ones never ran.
+        boolean reported = false;
         while (!pending.isEmpty() && pending.peek().kind != Kind.SYNC) {
             Pending skipped = pending.poll();
-            if (skipped.kind == Kind.EXECUTE && skipped == head) {
+            if (skipped.kind == Kind.EXECUTE && !reported) {
                 skipped.sqlState = sqlState;
                 complete(skipped, Protocol.EXTENDED);
+                reported = true;
             }
         }
     }
