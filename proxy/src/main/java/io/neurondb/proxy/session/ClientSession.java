@@ -15,6 +15,7 @@ import io.neurondb.proxy.protocol.StartupPacket;
 import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
 import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -52,6 +53,7 @@ public final class ClientSession implements SessionInfo {
     private TransactionStatus transactionStatus = TransactionStatus.IDLE;
     private StartupMessage startup;
     private String applicationName = "";
+    private boolean superuser;
     private NetSocket server;
     private FrameDecoder serverDecoder;
     /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
@@ -400,6 +402,16 @@ public final class ClientSession implements SessionInfo {
         public ProxyFacts facts() {
             return services.facts();
         }
+
+        @Override
+        public PluginFunctions functions() {
+            return services.functions();
+        }
+
+        @Override
+        public <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+            return ClientSession.this.onSessionContext(context.executeBlocking(work, false));
+        }
     }
 
     private void queueToServer(Frame frame) {
@@ -553,6 +565,8 @@ public final class ClientSession implements SessionInfo {
         String value = r.readCString();
         if ("application_name".equals(name)) {
             applicationName = value;
+        } else if ("is_superuser".equals(name)) {
+            superuser = "on".equals(value);
         }
     }
 
@@ -644,6 +658,11 @@ public final class ClientSession implements SessionInfo {
     @Override
     public String applicationName() {
         return applicationName;
+    }
+
+    @Override
+    public boolean superuser() {
+        return superuser;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.neurondb.proxy.session;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.UpstreamConnector;
 import io.neurondb.proxy.protocol.FrameLimits;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
  * @param router    plans statements (shared cache)
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
+ * @param functions the neurondb.* functions plugins answer
  */
 public record SessionServices(
         UpstreamConnector upstream,
@@ -34,7 +36,8 @@ public record SessionServices(
         AtomicLong connectionIds,
         StatementRouter router,
         VectorDatabases vectors,
-        ProxyFacts facts) {
+        ProxyFacts facts,
+        PluginFunctions functions) {
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
 

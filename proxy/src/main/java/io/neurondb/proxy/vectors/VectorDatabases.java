@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
@@ -66,11 +67,6 @@ public final class VectorDatabases implements AutoCloseable {
         this.builds = vertx.createSharedWorkerExecutor("neurondb-index-build", CONCURRENT_BUILDS, 24, TimeUnit.HOURS);
     }
 
-    /**
-     * The database's engine side. The first call connects, reads the catalog and starts
-     * building every listed index in the background; it completes without waiting for the
-     * builds. Later calls return the same instance. A failed open is not remembered.
-     */
     /** The upstream TLS settings the relay uses, applied to the catalog and index-build connections too. */
     public VectorDatabases upstreamTls(io.neurondb.proxy.config.TlsSettings settings) {
         this.tls = settings;
@@ -93,6 +89,11 @@ public final class VectorDatabases implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The database's engine side. The first call connects, reads the catalog and starts
+     * building every listed index in the background; it completes without waiting for the
+     * builds. Later calls return the same instance. A failed open is not remembered.
+     */
     public Future<VectorDatabase> open(String database) {
         Objects.requireNonNull(database, "database");
         if (closed) {
@@ -101,27 +102,24 @@ public final class VectorDatabases implements AutoCloseable {
         return databases.computeIfAbsent(database, this::connect);
     }
 
+    /** Logs in to the upstream server with the proxy's login and disconnects: is it there? */
+    public Future<Void> ping() {
+        return PgConnection.connect(vertx, connectOptions(upstream.database())).compose(PgConnection::close);
+    }
+
+    /** Every opened database's indexes, by database name. */
+    public Map<String, List<IndexStatus>> stats() {
+        Map<String, List<IndexStatus>> all = new java.util.TreeMap<>();
+        databases.forEach((name, opened) -> {
+            if (opened.succeeded()) {
+                all.put(name, opened.result().stats());
+            }
+        });
+        return all;
+    }
+
     private Future<VectorDatabase> connect(String database) {
-        PgConnectOptions options = new PgConnectOptions()
-                .setHost(upstream.host())
-                .setPort(upstream.port())
-                .setDatabase(database)
-                .setUser(upstream.user())
-                .setCachePreparedStatements(true)
-                .setProperties(Map.of("application_name", "neurondb-proxy"));
-        if (upstream.password() != null) {
-            options.setPassword(upstream.password()); // none: the server trusts the proxy's login
-        }
-        io.neurondb.proxy.config.TlsSettings upstreamTls = tls;
-        if (upstreamTls != null && upstreamTls.upstreamMode() != io.neurondb.proxy.config.TlsSettings.UpstreamTlsMode.DISABLE) {
-            options.setSslMode(switch (upstreamTls.upstreamMode()) {
-                case PREFER -> io.vertx.pgclient.SslMode.PREFER;
-                case REQUIRE -> io.vertx.pgclient.SslMode.REQUIRE;
-                case VERIFY_FULL -> io.vertx.pgclient.SslMode.VERIFY_FULL;
-                case DISABLE -> io.vertx.pgclient.SslMode.DISABLE;
-            });
-            options.setSslOptions(io.neurondb.proxy.net.UpstreamConnector.sslOptions(upstreamTls));
-        }
+        PgConnectOptions options = connectOptions(database);
         Pool pool = PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
                 .connectingTo(options)
@@ -151,6 +149,30 @@ public final class VectorDatabases implements AutoCloseable {
         });
         result.onFailure(t -> databases.remove(database, result));
         return result;
+    }
+
+    private PgConnectOptions connectOptions(String database) {
+        PgConnectOptions options = new PgConnectOptions()
+                .setHost(upstream.host())
+                .setPort(upstream.port())
+                .setDatabase(database)
+                .setUser(upstream.user())
+                .setCachePreparedStatements(true)
+                .setProperties(Map.of("application_name", "neurondb-proxy"));
+        if (upstream.password() != null) {
+            options.setPassword(upstream.password()); // none: the server trusts the proxy's login
+        }
+        io.neurondb.proxy.config.TlsSettings upstreamTls = tls;
+        if (upstreamTls != null && upstreamTls.upstreamMode() != io.neurondb.proxy.config.TlsSettings.UpstreamTlsMode.DISABLE) {
+            options.setSslMode(switch (upstreamTls.upstreamMode()) {
+                case PREFER -> io.vertx.pgclient.SslMode.PREFER;
+                case REQUIRE -> io.vertx.pgclient.SslMode.REQUIRE;
+                case VERIFY_FULL -> io.vertx.pgclient.SslMode.VERIFY_FULL;
+                case DISABLE -> io.vertx.pgclient.SslMode.DISABLE;
+            });
+            options.setSslOptions(io.neurondb.proxy.net.UpstreamConnector.sslOptions(upstreamTls));
+        }
+        return options;
     }
 
     /** Closes every database's connections and drops its indexes. */
