@@ -25,7 +25,8 @@ public record ProxyConfig(
         TlsSettings tls,
         EmbeddedSettings embedded,
         String logLevel,
-        Map<String, Map<String, Object>> pluginSettings) {
+        Map<String, Map<String, Object>> pluginSettings,
+        io.neurondb.proxy.replication.ReplicationSettings replication) {
 
     public ProxyConfig {
         pluginSettings = Map.copyOf(pluginSettings);
@@ -34,7 +35,7 @@ public record ProxyConfig(
     /** The same configuration pointing at another upstream (the local PostgreSQL once started). */
     public ProxyConfig withUpstream(UpstreamUrl newUpstream) {
         return new ProxyConfig(listen, newUpstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
-                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings);
+                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, replication);
     }
 
     /** The {@code plugins: <pluginId>:} section, empty when the file has none. */

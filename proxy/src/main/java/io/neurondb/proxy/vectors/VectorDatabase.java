@@ -742,6 +742,32 @@ public final class VectorDatabase {
         return out;
     }
 
+    /** Whether the engine index {@code schema.name} holds row {@code rowId} now (operators' and tests' view of the contents). */
+    public boolean holds(String schema, String name, long rowId) {
+        Entry e = entries.get(schema + "." + name);
+        VectorIndex index = e == null ? null : e.index;
+        return index != null && index.contains(rowId);
+    }
+
+    /** Rows the engine index {@code schema.name} holds now, -1 when it holds none. */
+    public int rows(String schema, String name) {
+        Entry e = entries.get(schema + "." + name);
+        VectorIndex index = e == null ? null : e.index;
+        return index == null ? -1 : index.size();
+    }
+
+    /** The replication position applied to this database's indexes, empty when replication sync is off. */
+    public java.util.OptionalLong appliedLsn() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.appliedLsn());
+    }
+
+    /** This database's replication slot name, empty when replication sync is off. */
+    public Optional<String> replicationSlot() {
+        IndexSync s = sync;
+        return s == null ? Optional.empty() : Optional.of(s.slot());
+    }
+
     /** The state of one index, or empty when the engine does not hold it. */
     public Optional<IndexState> state(String schema, String name) {
         Entry e = entries.get(schema + "." + name);
