@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
 public final class Main {
 
     static final String HELP = """
-            Usage: neurondb-proxy [--config FILE] [--help] [--version]
+            Usage: neurondb-proxy [--config FILE] [--drop-replication-slot] [--help] [--version]
 
             Runs the NeuronDB proxy: point PostgreSQL clients at it instead of the server.
             With no upstream configured it starts a local PostgreSQL from the system's
@@ -20,6 +20,10 @@ public final class Main {
 
             Options:
               --config FILE   configuration file (default: $NEURONDB_HOME/conf/neurondb.yaml)
+              --drop-replication-slot
+                              retire this instance (instance_id): drop its logical slot and
+                              publication in every database of the server and its local
+                              checkpoints, then exit; refused while the instance still runs
               --help          print this help and exit
               --version       print the version and exit
 
@@ -30,6 +34,7 @@ public final class Main {
                                      (empty: start a local PostgreSQL)
               NEURONDB_METRICS_PORT  metrics/admin HTTP port; 0 turns it off (default 9187)
               NEURONDB_DATA_DIR      data directory: checkpoints, local PostgreSQL (default data)
+              NEURONDB_INSTANCE_ID   names this proxy's replication slots and publication (default 'default')
               NEURONDB_PLUGINS_DIR   folder of plugin JARs loaded at start (default plugins.d)
               NEURONDB_HOME          base for relative paths (bin/neurondb-proxy sets it)
               JAVA_HOME              JDK 25 or newer to run with
@@ -40,6 +45,7 @@ public final class Main {
 
     public static void main(String[] args) {
         Path configFile = null;
+        boolean dropReplication = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -56,6 +62,7 @@ public final class Main {
                     }
                     configFile = Path.of(args[++i]);
                 }
+                case "--drop-replication-slot" -> dropReplication = true;
                 default -> exit("unknown argument '" + args[i] + "' (see --help)");
             }
         }
@@ -68,6 +75,10 @@ public final class Main {
             return;
         }
         LogLevels.applyRootLevel(config.logLevel());
+        if (dropReplication) {
+            dropReplication(config);
+            return;
+        }
         NeuronDbProxy proxy;
         try {
             proxy = NeuronDbProxy.start(config);
@@ -95,6 +106,22 @@ public final class Main {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void dropReplication(ProxyConfig config) {
+        if (config.embeddedUpstream()) {
+            exit("--drop-replication-slot needs an upstream server in the configuration");
+        }
+        try {
+            var done = io.neurondb.proxy.replication.ReplicationRetirement.retire(config.upstream(), config.tls(),
+                    config.replication(), config.dataDir());
+            if (done.isEmpty()) {
+                System.out.println("nothing to drop for instance '" + config.replication().instanceId() + "'");
+            }
+            done.forEach(System.out::println);
+        } catch (Exception e) {
+            exit("could not drop the replication objects: " + e.getMessage());
         }
     }
 

@@ -46,6 +46,10 @@ public final class ReplicationConnection implements AutoCloseable {
         PGProperty.PREFER_QUERY_MODE.set(p, "simple");
         PGProperty.APPLICATION_NAME.set(p, "neurondb-replication");
         PGProperty.CONNECT_TIMEOUT.set(p, String.valueOf(Math.max(1, TimeUnit.MILLISECONDS.toSeconds(connectTimeout.toMillis()))));
+        // A read timeout during the login, lifted once connected: a server shutting down can leave a
+        // login unanswered, and its shutdown then waits for that connection until it is closed.
+        // (loginTimeout would not do: pgjdbc gives up waiting but leaves the socket open.)
+        PGProperty.SOCKET_TIMEOUT.set(p, String.valueOf(Math.max(1, TimeUnit.MILLISECONDS.toSeconds(connectTimeout.toMillis()))));
         PGProperty.TCP_KEEP_ALIVE.set(p, "true");
         PGProperty.SSL_MODE.set(p, sslMode(tls));
         if (tls != null && tls.upstreamCaFile() != null) {
@@ -55,7 +59,14 @@ public final class ReplicationConnection implements AutoCloseable {
         Properties withDb = new Properties();
         withDb.putAll(p);
         PGProperty.PG_DBNAME.set(withDb, database);
-        return new ReplicationConnection(DriverManager.getConnection(url, withDb));
+        Connection c = DriverManager.getConnection(url, withDb);
+        try {
+            c.setNetworkTimeout(Runnable::run, 0); // slot creation may wait long for running transactions
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return new ReplicationConnection(c);
     }
 
     private static String hostForUrl(String host) {

@@ -22,6 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import org.postgresql.replication.ReplicationSlotInfo;
 import org.slf4j.Logger;
@@ -42,6 +43,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Keeps one database's engine indexes in step with its tables through logical replication:
@@ -57,7 +59,7 @@ final class IndexSync implements TransactionSink {
 
     private static final Logger log = LoggerFactory.getLogger(IndexSync.class);
     private static final long MIN_BACKOFF_MS = 250;
-    private static final long MAX_BACKOFF_MS = 30_000;
+    private static final long MAX_BACKOFF_MS = 5_000;
     private static final AtomicLong TEMP_SLOTS = new AtomicLong();
 
     /** Where the sync is: for index_stats and tests. */
@@ -91,6 +93,10 @@ final class IndexSync implements TransactionSink {
     private final VectorDatabase db;
     private final String database;
     private final Pool pool;
+    /** Opens the connection that reads the server's WAL position for the lag figures. */
+    private final Supplier<Future<SqlConnection>> positionConnection;
+    /** That connection while the stream runs; never re-opened while the server is unreachable. */
+    private volatile Future<SqlConnection> position;
     private final UpstreamUrl upstream;
     private final TlsSettings tls;
     private final ReplicationSettings settings;
@@ -114,6 +120,7 @@ final class IndexSync implements TransactionSink {
     private ReplicationConnection.SystemIdentity identity;
     private boolean initialized;
     private long lastCheckpointNanos = System.nanoTime();
+    private long lastCleanAdvanceNanos = System.nanoTime();
     private long durable;
 
     /** Applied position and the commit time of the last applied transaction, read by sessions. */
@@ -122,11 +129,12 @@ final class IndexSync implements TransactionSink {
     private volatile long serverLsn;
     private volatile long serverLsnNanos;
 
-    IndexSync(VectorDatabase db, Pool pool, UpstreamUrl upstream, TlsSettings tls, ReplicationSettings settings, Path dataDir,
+    IndexSync(VectorDatabase db, Pool pool, Supplier<Future<SqlConnection>> positionConnection, UpstreamUrl upstream, TlsSettings tls, ReplicationSettings settings, Path dataDir,
               ComputeBackend compute, int buildThreads, ReplicationMetrics metrics) {
         this.db = db;
         this.database = db.database();
         this.pool = pool;
+        this.positionConnection = positionConnection;
         this.upstream = upstream;
         this.tls = tls;
         this.settings = settings;
@@ -189,15 +197,17 @@ final class IndexSync implements TransactionSink {
     private void run() {
         long backoff = MIN_BACKOFF_MS;
         while (!closed) {
-            try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(10))) {
+            try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5))) {
                 prepare(conn);
                 phase = Phase.STREAMING;
                 problem = null;
+                openPositionConnection();
                 backoff = MIN_BACKOFF_MS;
                 log.info("event=replication_streaming db={} slot={} start_lsn={}", database, slot, Lsn.format(appliedLsn));
                 new SlotStream(conn.startStream(slot, publication, appliedLsn, settings.statusInterval()), this,
                         settings.statusInterval(), durable).run(() -> closed);
             } catch (Throwable t) {
+                dropPositionConnection();
                 if (closed) {
                     break;
                 }
@@ -214,6 +224,7 @@ final class IndexSync implements TransactionSink {
                 backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
             }
         }
+        dropPositionConnection();
         phase = Phase.CLOSED;
     }
 
@@ -406,8 +417,23 @@ final class IndexSync implements TransactionSink {
         if (now - lastCheckpointNanos >= settings.checkpointInterval().toNanos()) {
             lastCheckpointNanos = now;
             checkpoint();
+        } else if (appliedLsn > durable && now - lastCleanAdvanceNanos >= settings.statusInterval().toNanos() && allClean()) {
+            // Nothing changed in any index since its file was written: the files are current up to the
+            // applied position, so only the manifest moves. Lets the slot advance (and WAL be recycled,
+            // and a fast server shutdown finish) while the tables are idle, without rewriting indexes.
+            lastCleanAdvanceNanos = now;
+            checkpoint();
         }
         return durable;
+    }
+
+    private boolean allClean() {
+        for (Synced s : synced.values()) {
+            if (s.dirty || s.fileLsn == 0) {
+                return false;
+            }
+        }
+        return true; // a pending index is not durable before it is attached anyway: it is rebuilt after a restart
     }
 
     private void setApplied(long lsn, Instant commitTime) {
@@ -584,7 +610,7 @@ final class IndexSync implements TransactionSink {
                     registered.complete(null);
                 });
                 registered.get(60, TimeUnit.SECONDS);
-                try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(10))) {
+                try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5))) {
                     ReplicationSlotInfo info = conn.createSlot(ReplicationNames.temporarySlot(settings.instanceId(),
                             TEMP_SLOTS.incrementAndGet()), true);
                     VectorDatabase.Built b = await(db.buildFromSnapshot(def, dims, info.getSnapshotName()));
@@ -715,13 +741,41 @@ final class IndexSync implements TransactionSink {
         }
     }
 
+    /**
+     * Reads the server's WAL position on a connection of its own, opened when the stream
+     * (re)starts and dropped on the first failure, not re-opened until the stream is back: a
+     * login attempt sent to a server that is shutting down holds its shutdown up until the
+     * attempt times out, so nothing here may retry while the server is away.
+     */
     private void refreshServerLsnAsync() {
-        pool.query("SELECT pg_current_wal_lsn()::text").execute().onSuccess(rows -> {
-            long l = Lsn.parse(rows.iterator().next().getString(0));
-            if (l > serverLsn) {
-                serverLsn = l;
-            }
-        });
+        Future<SqlConnection> c = position;
+        if (c == null || c.failed()) {
+            return;
+        }
+        if (!c.isComplete()) {
+            return;
+        }
+        c.result().query("SELECT pg_current_wal_lsn()::text").execute()
+                .onSuccess(rows -> {
+                    long l = Lsn.parse(rows.iterator().next().getString(0));
+                    if (l > serverLsn) {
+                        serverLsn = l;
+                    }
+                })
+                .onFailure(x -> dropPositionConnection());
+    }
+
+    private void openPositionConnection() {
+        dropPositionConnection();
+        position = positionConnection.get();
+    }
+
+    private void dropPositionConnection() {
+        Future<SqlConnection> c = position;
+        position = null;
+        if (c != null) {
+            c.onSuccess(SqlConnection::close);
+        }
     }
 
     // ------------------------------------------------------------------ life

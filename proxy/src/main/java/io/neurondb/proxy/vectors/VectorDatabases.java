@@ -128,7 +128,8 @@ public final class VectorDatabases implements AutoCloseable {
         VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
         io.neurondb.proxy.replication.ReplicationSettings repl = replication;
         IndexSync sync = repl.enabled()
-                ? new IndexSync(db, pool, upstream, tls, repl, dataDir, compute, buildThreads, metrics)
+                ? new IndexSync(db, pool, () -> PgConnection.connect(vertx, options).map(c -> (io.vertx.sqlclient.SqlConnection) c),
+                        upstream, tls, repl, dataDir, compute, buildThreads, metrics)
                 : null;
         Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
             if (sync != null) {

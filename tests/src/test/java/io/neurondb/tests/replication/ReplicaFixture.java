@@ -61,7 +61,9 @@ final class ReplicaFixture implements AutoCloseable {
 
     /** Straight to PostgreSQL, not through the proxy. */
     Connection direct() throws SQLException {
-        return DriverManager.getConnection(pg.jdbcUrl(db), TestPostgres.SUPERUSER, TestPostgres.SUPERUSER_PASSWORD);
+        // socketTimeout: a login to a server in shutdown can go unanswered, and holds the shutdown up while open.
+        return DriverManager.getConnection(pg.jdbcUrl(db) + (pg.jdbcUrl(db).contains("?") ? "&" : "?") + "socketTimeout=10",
+                TestPostgres.SUPERUSER, TestPostgres.SUPERUSER_PASSWORD);
     }
 
     Connection proxied() throws SQLException {
@@ -129,6 +131,13 @@ final class ReplicaFixture implements AutoCloseable {
     @Override
     public void close() {
         stopProxy();
+        if (System.getenv("NEURONDB_KEEP_PG_LOG") != null) {
+            try {
+                System.err.println(java.nio.file.Files.readString(pg.dataDir().resolve("server.log")));
+            } catch (java.io.IOException ignored) {
+                // debugging aid only
+            }
+        }
         pg.destroy();
         LocalPostgres.deleteTree(pg.dataDir().getParent());
         LocalPostgres.deleteTree(dataDir);
