@@ -603,13 +603,25 @@ final class IndexSync implements TransactionSink {
         Thread.ofVirtual().name("neurondb-index-snapshot-" + def.name()).start(() -> {
             String name = def.qualifiedName();
             try {
+                if (closed) {
+                    // The sync gave up (no logical replication here): a plain build, as without it.
+                    done.complete(await(db.buildFromSnapshot(def, dims, null)));
+                    return;
+                }
                 ensurePublication(Set.of(def.table()));
                 CompletableFuture<Void> registered = new CompletableFuture<>();
                 post(() -> {
                     pending.put(name, new Pending(def));
                     registered.complete(null);
                 });
-                registered.get(60, TimeUnit.SECONDS);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!registered.isDone()) {
+                    if (closed || System.nanoTime() > deadline) {
+                        throw new IllegalStateException("the replication stream of database \"" + database
+                                + "\" is not running: " + (problem == null ? "stopped" : problem));
+                    }
+                    sleep(20);
+                }
                 try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5))) {
                     ReplicationSlotInfo info = conn.createSlot(ReplicationNames.temporarySlot(settings.instanceId(),
                             TEMP_SLOTS.incrementAndGet()), true);
@@ -634,6 +646,10 @@ final class IndexSync implements TransactionSink {
     /** Makes a prepared index follow the stream: its kept transactions are replayed, then it is current. */
     Future<Void> attach(VectorDatabase.Entry e, VectorIndex index) {
         Promise<Void> done = Promise.promise();
+        if (closed) {
+            e.index = index; // fallen back to rebuilds: nothing to replay
+            return Future.succeededFuture();
+        }
         post(() -> {
             String name = e.def.qualifiedName();
             Pending p = pending.remove(name);
