@@ -412,6 +412,13 @@ public final class ClientSession implements SessionInfo {
         public <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
             return ClientSession.this.onSessionContext(context.executeBlocking(work, false));
         }
+
+        @Override
+        public void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
+            if (tracker != null) {
+                tracker.routed(route, vector);
+            }
+        }
     }
 
     private void queueToServer(Frame frame) {

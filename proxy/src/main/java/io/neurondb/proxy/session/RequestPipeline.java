@@ -92,6 +92,10 @@ final class RequestPipeline implements ReplyQueue.Output {
 
         /** Runs blocking work on a worker thread; the future completes on the session's thread. */
         <T> Future<T> blocking(java.util.concurrent.Callable<T> work);
+
+        /** How the Query or Bind being handled is served, for statement observers ({@link StatementTracker#routed}). */
+        default void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
+        }
     }
 
     private final Host host;
@@ -242,6 +246,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     private Future<?> runSimpleStatementNow(PlannedStatement s) {
         StatementPlan plan = servedBy(s.plan());
         sessionLog("query", describe(plan));
+        host.routed(StatementRoutes.of(plan), null);
         switch (plan) {
             case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), p.effect(), false);
             case StatementPlan.Rewrite r -> {
@@ -256,6 +261,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 try {
                     KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     sessionLog("knn", run.route());
+                    host.routed(io.neurondb.plugin.api.StatementEvent.Route.VECTOR, run.search());
                     if (run.localAnswer() != null) {
                         LocalResults rows = run.localAnswer();
                         replies.add(PendingReply.local(rows::all));
@@ -383,6 +389,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         BindMessage kept = bind == null ? null : bind.withoutValues();
         ClientStatements.Portal portal = new ClientStatements.Portal(names.portalName(), s, kept, s.results.forPortal(kept));
         statements.putPortal(portal);
+        host.routed(StatementRoutes.of(s.plan), null);
         try {
             switch (s.plan) {
                 case StatementPlan.Passthrough p -> forwardBind(f);
@@ -390,6 +397,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 case StatementPlan.Knn k -> {
                     KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     sessionLog("knn", run.route());
+                    host.routed(io.neurondb.plugin.api.StatementEvent.Route.VECTOR, run.search());
                     if (run.localAnswer() != null) {
                         portal.localRows = run.localAnswer();
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
