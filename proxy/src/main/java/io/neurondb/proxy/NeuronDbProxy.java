@@ -116,9 +116,13 @@ public final class NeuronDbProxy implements AutoCloseable {
             log.warn("event=vector_routing_off reason=\"the upstream URL has no user: the proxy needs its own login to read the vector catalog and tables\"");
         } else {
             vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()))
-                    .upstreamTls(config.tls());
+                    .upstreamTls(config.tls())
+                    .replication(config.replication(), config.dataDir());
         }
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
+        if (vectors != null) {
+            vectors.meterRegistry(meters);
+        }
         PluginHost plugins = startPlugins(config, vertx, vectors, meters);
         SessionMeters sessionMeters = HostMeters.bind(meters, vertx, vectors, gpu, plugins);
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));

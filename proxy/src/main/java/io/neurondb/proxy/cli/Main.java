@@ -12,7 +12,7 @@ import java.util.concurrent.CountDownLatch;
 public final class Main {
 
     static final String HELP = """
-            Usage: neurondb-proxy [--config FILE] [--help] [--version]
+            Usage: neurondb-proxy [--config FILE] [--drop-replication-slot] [--help] [--version]
                    neurondb-proxy [--config FILE] COMMAND [ARGS...]   (a plugin's command, see below)
 
             Runs the NeuronDB proxy: point PostgreSQL clients at it instead of the server.
@@ -23,6 +23,10 @@ public final class Main {
 
             Options:
               --config FILE   configuration file (default: $NEURONDB_HOME/conf/neurondb.yaml)
+              --drop-replication-slot
+                              retire this instance (instance_id): drop its logical slot and
+                              publication in every database of the server and its local
+                              checkpoints, then exit; refused while the instance still runs
               --help          print this help and exit
               --version       print the version and exit
 
@@ -38,6 +42,7 @@ public final class Main {
                                      (empty: start a local PostgreSQL)
               NEURONDB_METRICS_PORT  metrics/admin HTTP port; 0 turns it off (default 9187)
               NEURONDB_DATA_DIR      data directory: checkpoints, local PostgreSQL (default data)
+              NEURONDB_INSTANCE_ID   names this proxy's replication slots and publication (default 'default')
               NEURONDB_PLUGINS_DIR   folder of plugin JARs loaded at start (default plugins.d)
               NEURONDB_LOG_FORMAT    text (key=value) or json log lines (default text)
               NEURONDB_HOME          base for relative paths (bin/neurondb-proxy sets it)
@@ -83,6 +88,7 @@ public final class Main {
 
     private static void serve(String[] args) {
         Path configFile = null;
+        boolean dropReplication = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -99,6 +105,7 @@ public final class Main {
                     }
                     configFile = Path.of(args[++i]);
                 }
+                case "--drop-replication-slot" -> dropReplication = true;
                 default -> exit("unknown argument '" + args[i] + "' (see --help)");
             }
         }
@@ -111,6 +118,10 @@ public final class Main {
             return;
         }
         LogSettingsReload.apply(config);
+        if (dropReplication) {
+            dropReplication(config);
+            return;
+        }
         NeuronDbProxy proxy;
         try {
             proxy = NeuronDbProxy.start(config);
@@ -140,6 +151,22 @@ public final class Main {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void dropReplication(ProxyConfig config) {
+        if (config.embeddedUpstream()) {
+            exit("--drop-replication-slot needs an upstream server in the configuration");
+        }
+        try {
+            var done = io.neurondb.proxy.replication.ReplicationRetirement.retire(config.upstream(), config.tls(),
+                    config.replication(), config.dataDir());
+            if (done.isEmpty()) {
+                System.out.println("nothing to drop for instance '" + config.replication().instanceId() + "'");
+            }
+            done.forEach(System.out::println);
+        } catch (Exception e) {
+            exit("could not drop the replication objects: " + e.getMessage());
         }
     }
 

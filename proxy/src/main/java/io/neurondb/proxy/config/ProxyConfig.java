@@ -27,7 +27,8 @@ public record ProxyConfig(
         EmbeddedSettings embedded,
         String logLevel,
         Map<String, Map<String, Object>> pluginSettings,
-        String logFormat) {
+        String logFormat,
+        io.neurondb.proxy.replication.ReplicationSettings replication) {
 
     public ProxyConfig {
         pluginSettings = Map.copyOf(pluginSettings);
@@ -36,7 +37,7 @@ public record ProxyConfig(
     /** The same configuration pointing at another upstream (the local PostgreSQL once started). */
     public ProxyConfig withUpstream(UpstreamUrl newUpstream) {
         return new ProxyConfig(listen, newUpstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
-                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, logFormat);
+                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, logFormat, replication);
     }
 
     /** The {@code plugins: <pluginId>:} section, empty when the file has none. */
