@@ -54,6 +54,7 @@ public final class ClientSession implements SessionInfo {
     private StartupMessage startup;
     private String applicationName = "";
     private boolean superuser;
+    private String clientAddress;
     private NetSocket server;
     private FrameDecoder serverDecoder;
     /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
@@ -678,6 +679,11 @@ public final class ClientSession implements SessionInfo {
 
     @Override
     public String clientAddress() {
-        return client.remoteAddress() == null ? "" : client.remoteAddress().toString();
+        // Formatted once: every statement event carries it.
+        String a = clientAddress;
+        if (a == null) {
+            a = clientAddress = client.remoteAddress() == null ? "" : client.remoteAddress().toString();
+        }
+        return a;
     }
 }

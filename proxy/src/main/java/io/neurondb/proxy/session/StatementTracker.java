@@ -71,6 +71,14 @@ final class StatementTracker {
         }
     }
 
+    // Requests that are not timed carry no state of their own: one shared instance each
+    // instead of an allocation per message on the relay's hot path.
+    private static final Pending UNTIMED_PARSE = new Pending(Kind.PARSE, null);
+    private static final Pending UNTIMED_BIND = new Pending(Kind.BIND, null);
+    private static final Pending UNTIMED_DESCRIBE = new Pending(Kind.DESCRIBE, null);
+    private static final Pending UNTIMED_CLOSE = new Pending(Kind.CLOSE, null);
+    private static final Pending UNTIMED_SYNC = new Pending(Kind.SYNC, null);
+
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<String, String> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
@@ -96,15 +104,15 @@ final class StatementTracker {
             case PgProtocol.PARSE -> {
                 FrontendMessages.Parse p = FrontendMessages.parse(f);
                 statements.put(p.statementName(), p.sql());
-                pending.add(new Pending(Kind.PARSE, null));
+                pending.add(UNTIMED_PARSE);
             }
             case PgProtocol.BIND -> {
                 FrontendMessages.Bind b = FrontendMessages.bind(f);
                 routeTarget = new RouteNote();
                 portals.put(b.portalName(), new Portal(statements.getOrDefault(b.statementName(), ""), routeTarget));
-                pending.add(new Pending(Kind.BIND, null));
+                pending.add(UNTIMED_BIND);
             }
-            case PgProtocol.DESCRIBE -> pending.add(new Pending(Kind.DESCRIBE, null));
+            case PgProtocol.DESCRIBE -> pending.add(UNTIMED_DESCRIBE);
             case PgProtocol.EXECUTE -> {
                 Portal portal = portals.getOrDefault(FrontendMessages.execute(f).portalName(), UNKNOWN_PORTAL);
                 pending.add(new Pending(Kind.EXECUTE, portal.sql(), portal.note()));
@@ -112,9 +120,9 @@ final class StatementTracker {
             case PgProtocol.CLOSE -> {
                 FrontendMessages.Target t = FrontendMessages.target(f);
                 (t.isStatement() ? statements : portals).remove(t.name());
-                pending.add(new Pending(Kind.CLOSE, null));
+                pending.add(UNTIMED_CLOSE);
             }
-            case PgProtocol.SYNC -> pending.add(new Pending(Kind.SYNC, null));
+            case PgProtocol.SYNC -> pending.add(UNTIMED_SYNC);
             default -> {
                 // Flush, CopyData/Done/Fail, Terminate: no reply of their own.
             }
