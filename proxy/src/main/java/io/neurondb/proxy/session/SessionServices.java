@@ -1,5 +1,7 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.plugin.api.AdminCommand;
+import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.net.CancelRegistry;
@@ -23,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
  * @param router    plans statements (shared cache)
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
+ * @param pool      the active pooling provider, or null for 1:1 sessions
+ * @param adminCommands the admin console's commands (database {@code neurondb} / {@code pgbouncer} with a pool)
  */
 public record SessionServices(
         UpstreamConnector upstream,
@@ -34,7 +38,16 @@ public record SessionServices(
         AtomicLong connectionIds,
         StatementRouter router,
         VectorDatabases vectors,
-        ProxyFacts facts) {
+        ProxyFacts facts,
+        BackendConnectionProvider pool,
+        List<AdminCommand> adminCommands) {
+
+    /** Without a pooling provider: every session is 1:1. */
+    public SessionServices(UpstreamConnector upstream, CancelRegistry cancels, FrameLimits clientLimits, Duration clientLoginTimeout,
+                           ClientTlsUpgrade clientTls, List<StatementObserver> observers, AtomicLong connectionIds,
+                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts) {
+        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, null, List.of());
+    }
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
 
