@@ -3,13 +3,23 @@ package io.neurondb.proxy;
 import io.neurondb.engine.compute.ComputeBackend;
 import io.neurondb.engine.compute.CpuComputeBackend;
 import io.neurondb.gpu.GpuSupport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.neurondb.plugin.api.MetricsBinder;
+import io.neurondb.plugin.api.SqlFunction;
+import io.neurondb.plugin.api.AdminCommand;
+import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementObserver;
+import io.neurondb.plugin.api.UpstreamServer;
 import io.neurondb.proxy.config.ProxyConfig;
 import io.neurondb.proxy.config.UpstreamUrl;
 import io.neurondb.proxy.embedded.LocalPostgres;
 import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.ListenerVerticle;
+import io.neurondb.proxy.plugin.HostPluginContext;
+import io.neurondb.proxy.plugin.HostStatus;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.plugin.PluginHost;
 import io.neurondb.proxy.session.SessionServices;
 import io.neurondb.proxy.session.ProxyFacts;
@@ -23,6 +33,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -41,12 +52,13 @@ public final class NeuronDbProxy implements AutoCloseable {
     private final GpuSupport gpu;
     private final ComputeBackend compute;
     private final VectorDatabases vectors;
+    private final CompositeMeterRegistry meters;
 
     /** Bound on the SQL text the statement router keeps plans for. */
     private static final long ROUTER_CACHE_BYTES = 32L << 20;
 
     private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx,
-                          GpuSupport gpu, ComputeBackend compute, VectorDatabases vectors) {
+                          GpuSupport gpu, ComputeBackend compute, VectorDatabases vectors, CompositeMeterRegistry meters) {
         this.config = config;
         this.localPostgres = localPostgres;
         this.plugins = plugins;
@@ -54,6 +66,12 @@ public final class NeuronDbProxy implements AutoCloseable {
         this.gpu = gpu;
         this.compute = compute;
         this.vectors = vectors;
+        this.meters = meters;
+    }
+
+    /** The host's meter registry: the proxy's meters and every plugin's; exporters add theirs to it. */
+    public MeterRegistry meters() {
+        return meters;
     }
 
     /** The engine side of the databases behind the proxy; null when vector routing is off. */
@@ -77,16 +95,12 @@ public final class NeuronDbProxy implements AutoCloseable {
                     .port(config.embedded().port())
                     .build()
                     .start();
-            config = withUpstream(config, new UpstreamUrl(local.host(), local.port(), "postgres", LocalPostgres.SUPERUSER, local.superuserPassword()));
+            config = config.withUpstream(new UpstreamUrl(local.host(), local.port(), "postgres", LocalPostgres.SUPERUSER, local.superuserPassword()));
         }
         // Detection logs one line saying why the GPU is not used, when it is not.
         GpuSupport gpu = GpuSupport.detect();
         ComputeBackend compute = gpu.orCpu(new CpuComputeBackend());
         log.info("event=compute_backend backend={} gpu_devices={}", compute.name(), gpu.deviceCount());
-        PluginHost plugins = PluginHost.load(config.pluginsDir());
-        List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
-        observers.addAll(extraObservers);
-
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true));
         if (!vertx.isNativeTransportEnabled()) {
             log.info("event=native_transport_unavailable reason=\"{}\"; using Java NIO", vertx.unavailableNativeTransportCause());
@@ -104,13 +118,20 @@ public final class NeuronDbProxy implements AutoCloseable {
             vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()))
                     .upstreamTls(config.tls());
         }
-        StatementRouter router = new StatementRouter(ROUTER_CACHE_BYTES);
+        CompositeMeterRegistry meters = new CompositeMeterRegistry();
+        PluginHost plugins = startPlugins(config, vertx, vectors, meters);
+        List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
+        observers.addAll(extraObservers);
+        PluginFunctions functions = new PluginFunctions(plugins.extensions(SqlFunction.class));
+        StatementRouter router = new StatementRouter(ROUTER_CACHE_BYTES, java.util.Set.copyOf(functions.names()));
         ProxyFacts facts = new ProxyFacts(gpu.enabled(), gpu.deviceCount());
+        BackendConnectionProvider pool = activeProvider(plugins);
+        List<AdminCommand> adminCommands = List.copyOf(plugins.extensions(AdminCommand.class));
         VectorDatabases vectorsForSessions = vectors;
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
                             upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds,
-                            router, vectorsForSessions, facts)),
+                            router, vectorsForSessions, facts, functions, pool, adminCommands)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -125,9 +146,44 @@ public final class NeuronDbProxy implements AutoCloseable {
             }
             throw new IllegalStateException("cannot listen on " + config.listen() + ": " + rootMessage(e), e);
         }
-        log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={}",
-                config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds());
-        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors);
+        log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={} plugin_functions={}",
+                config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds(),
+                functions.names());
+        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors, meters);
+    }
+
+    /** Loads the plugins, binds their meters and starts their services, before any client is accepted. */
+    private static PluginHost startPlugins(ProxyConfig config, Vertx vertx, VectorDatabases vectors, MeterRegistry meters) {
+        PluginHost plugins = PluginHost.load(config.pluginsDir());
+        UpstreamUrl u = config.upstream();
+        UpstreamServer upstream = new UpstreamServer(u.host(), u.port(), u.database(), u.user(), u.password(),
+                config.tls().upstreamMode().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                config.tls().upstreamCaFile() == null ? null : config.tls().upstreamCaFile().toString());
+        HostStatus status = new HostStatus(vertx, u, vectors, (int) config.connectTimeout().toMillis());
+        plugins.startServices(id -> new HostPluginContext(id, config.pluginSettings(id), System.getenv(), vertx,
+                upstream, config.dataDir(), config.metricsPort(), meters, status));
+        for (MetricsBinder binder : plugins.extensions(MetricsBinder.class)) {
+            binder.bindTo(meters);
+        }
+        return plugins;
+    }
+
+    /**
+     * The pooling provider sessions use, or null for 1:1 sessions: the first that says it is
+     * active (a pooling plugin stays inactive unless configured).
+     */
+    private static BackendConnectionProvider activeProvider(PluginHost plugins) {
+        for (BackendConnectionProvider p : plugins.extensions(BackendConnectionProvider.class)) {
+            try {
+                if (p.active()) {
+                    log.info("event=pooling_provider name={}", p.name());
+                    return p;
+                }
+            } catch (RuntimeException e) {
+                log.error("event=pooling_provider_failed provider={} error=\"{}\"", p.getClass().getName(), e.toString());
+            }
+        }
+        return null;
     }
 
     private static String rootMessage(Throwable e) {
@@ -136,11 +192,6 @@ public final class NeuronDbProxy implements AutoCloseable {
             t = t.getCause();
         }
         return t.getMessage() == null ? t.toString() : t.getMessage();
-    }
-
-    private static ProxyConfig withUpstream(ProxyConfig c, UpstreamUrl upstream) {
-        return new ProxyConfig(c.listen(), upstream, c.metricsPort(), c.dataDir(), c.pluginsDir(), c.eventLoops(),
-                c.connectTimeout(), c.clientLoginTimeout(), c.clientLimits(), c.tls(), c.embedded(), c.logLevel());
     }
 
     public ProxyConfig config() {
@@ -171,6 +222,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         if (vectors != null) {
             vectors.close();
         }
+        plugins.stopServices();
         try {
             vertx.close().await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -34,7 +34,7 @@ public final class ConfigLoader {
     public static final int DEFAULT_METRICS_PORT = 9187;
 
     private static final Set<String> TOP_KEYS = Set.of("listen", "upstream", "metrics_port", "data_dir",
-            "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level");
+            "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level", "plugins");
     private static final Set<String> LIMIT_KEYS = Set.of("max_message_bytes", "max_copy_data_bytes");
     private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file");
     private static final Set<String> UPSTREAM_TLS_KEYS = Set.of("mode", "ca_file");
@@ -163,8 +163,14 @@ public final class ConfigLoader {
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level: '" + logLevel + "' is not one of " + new TreeSet<>(LOG_LEVELS));
         }
+        // Each plugin checks its own section when it starts; the host only insists on the shape.
+        Section plugins = root.section("plugins");
+        Map<String, Map<String, Object>> pluginSettings = new LinkedHashMap<>();
+        for (String id : plugins.values().keySet()) {
+            pluginSettings.put(id, plugins.section(id).values());
+        }
         return new ProxyConfig(listen, upstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout, clientLoginTimeout,
-                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel);
+                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel, pluginSettings);
     }
 
     private String override(String envName, String fileValue) {

@@ -3,6 +3,7 @@ package io.neurondb.proxy.config;
 import io.neurondb.proxy.protocol.FrameLimits;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.time.Duration;
 
 /**
@@ -23,7 +24,23 @@ public record ProxyConfig(
         FrameLimits clientLimits,
         TlsSettings tls,
         EmbeddedSettings embedded,
-        String logLevel) {
+        String logLevel,
+        Map<String, Map<String, Object>> pluginSettings) {
+
+    public ProxyConfig {
+        pluginSettings = Map.copyOf(pluginSettings);
+    }
+
+    /** The same configuration pointing at another upstream (the local PostgreSQL once started). */
+    public ProxyConfig withUpstream(UpstreamUrl newUpstream) {
+        return new ProxyConfig(listen, newUpstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
+                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings);
+    }
+
+    /** The {@code plugins: <pluginId>:} section, empty when the file has none. */
+    public Map<String, Object> pluginSettings(String pluginId) {
+        return pluginSettings.getOrDefault(pluginId, Map.of());
+    }
 
     /**
      * The local PostgreSQL started when no upstream is configured.

@@ -99,6 +99,24 @@ public final class BackendMessages {
         return fields;
     }
 
+    /**
+     * Whether any column of a RowDescription has type {@code typeOid}: a scan that decodes no
+     * names, for the common case of a result the proxy passes on unchanged.
+     */
+    public static boolean hasFieldOfType(Frame f, int typeOid) {
+        MessageReader r = f.reader();
+        int n = Short.toUnsignedInt(r.readInt16());
+        for (int i = 0; i < n; i++) {
+            r.skipCString();
+            r.skip(6); // table oid, attnum
+            if (r.readInt32() == typeOid) {
+                return true;
+            }
+            r.skip(8); // type length, modifier, format
+        }
+        return false;
+    }
+
     public static Buffer rowDescription(List<Field> fields) {
         MessageWriter w = MessageWriter.typed(PgProtocol.ROW_DESCRIPTION, 2 + fields.size() * 32).int16(fields.size());
         for (Field field : fields) {

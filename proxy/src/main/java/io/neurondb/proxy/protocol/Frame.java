@@ -53,7 +53,8 @@ public final class Frame {
     }
 
     public MessageReader reader() {
-        return new MessageReader(payload());
+        int header = isTyped() ? PgProtocol.TYPED_HEADER_LENGTH : 4;
+        return new MessageReader(source, start + header, end);
     }
 
     public int length() {

@@ -12,13 +12,22 @@ public final class MessageReader {
 
     private final Buffer body;
     private int pos;
+    /** End of the message in {@code body}; reading stops there. */
+    private final int end;
 
     public MessageReader(Buffer body) {
+        this(body, 0, body.length());
+    }
+
+    /** Reads {@code [start, end)} of {@code body} in place: no slice per message on the hot path. */
+    MessageReader(Buffer body, int start, int end) {
         this.body = body;
+        this.pos = start;
+        this.end = end;
     }
 
     public int remaining() {
-        return body.length() - pos;
+        return end - pos;
     }
 
     public byte readByte() {
@@ -53,7 +62,10 @@ public final class MessageReader {
     /** A NUL-terminated UTF-8 string. */
     public String readCString() {
         int start = pos;
-        int end = body.length();
+        if (start < end && body.getByte(start) == 0) {
+            pos = start + 1;
+            return ""; // unnamed statements and portals: most Binds and Executes
+        }
         for (int i = start; i < end; i++) {
             if (body.getByte(i) == 0) {
                 pos = i + 1;
@@ -63,8 +75,24 @@ public final class MessageReader {
         throw ProtocolException.violation("unterminated string in message");
     }
 
+    /** Steps over a NUL-terminated string without decoding it. */
+    public void skipCString() {
+        for (int i = pos; i < end; i++) {
+            if (body.getByte(i) == 0) {
+                pos = i + 1;
+                return;
+            }
+        }
+        throw ProtocolException.violation("unterminated string in message");
+    }
+
+    public void skip(int n) {
+        need(n);
+        pos += n;
+    }
+
     private void need(int n) {
-        if (body.length() - pos < n) {
+        if (end - pos < n) {
             throw ProtocolException.violation("message too short: needed " + n + " more bytes, " + remaining() + " left");
         }
     }

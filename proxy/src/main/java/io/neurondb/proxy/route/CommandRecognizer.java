@@ -3,6 +3,7 @@ package io.neurondb.proxy.route;
 import io.neurondb.proxy.route.Effect.CopyIn;
 import io.neurondb.proxy.route.Effect.CopyOptions;
 import io.neurondb.proxy.route.ProxyCommand.CallFunction;
+import io.neurondb.proxy.route.ProxyCommand.CallPluginFunction;
 import io.neurondb.proxy.route.ProxyCommand.CreateExtension;
 import io.neurondb.proxy.route.ProxyCommand.CreateVectorIndex;
 import io.neurondb.proxy.route.ProxyCommand.DropExtension;
@@ -59,7 +60,15 @@ public final class CommandRecognizer {
     private static final Set<String> NOT_BARE_ALIAS = Set.of("from", "where", "group", "having", "window", "order",
             "limit", "offset", "fetch", "for", "union", "intersect", "except", "into", "returning", "on", "using");
 
+    /** Names (lower case, without the schema) of the neurondb.* functions plugins answer. */
+    private final Set<String> pluginFunctions;
+
     public CommandRecognizer() {
+        this(Set.of());
+    }
+
+    public CommandRecognizer(Set<String> pluginFunctions) {
+        this.pluginFunctions = Set.copyOf(pluginFunctions);
     }
 
     /** Thrown (without a stack trace) when the statement is not one of ours after all. */
@@ -96,13 +105,13 @@ public final class CommandRecognizer {
         }
         Cursor c = new Cursor(tokens);
         try {
-            return Optional.ofNullable(dispatch(c, catalog));
+            return Optional.ofNullable(dispatch(c, catalog, pluginFunctions));
         } catch (NotOurs e) {
             return Optional.empty();
         }
     }
 
-    private static StatementPlan dispatch(Cursor c, VectorCatalog catalog) {
+    private static StatementPlan dispatch(Cursor c, VectorCatalog catalog, Set<String> pluginFunctions) {
         SqlToken first = c.next();
         if (first.kind() != Kind.WORD) {
             return null;
@@ -115,7 +124,7 @@ public final class CommandRecognizer {
             case "set" -> set(c);
             case "reset" -> reset(c);
             case "show" -> show(c);
-            case "select" -> select(c);
+            case "select" -> select(c, pluginFunctions);
             case "copy" -> copy(c, catalog);
             case "truncate" -> truncate(c, catalog);
             default -> null;
@@ -612,7 +621,14 @@ public final class CommandRecognizer {
 
     // ------------------------------------------------------------------ functions
 
-    private static StatementPlan select(Cursor c) {
+    private static StatementPlan select(Cursor c, Set<String> pluginFunctions) {
+        int star = c.peek() != null && c.peek().isOperator("*") && c.peekWordAt(1, "from") ? 2 : 0;
+        if (c.peekWordAt(star, "neurondb") && c.peekPunctAt(star + 1, '.') && c.peekAt(star + 2) != null
+                && c.peekAt(star + 2).kind() == Kind.WORD && c.peekPunctAt(star + 3, '(')
+                && pluginFunctions.contains(c.peekAt(star + 2).text().toLowerCase(Locale.ROOT))) {
+            c.skip(star);
+            return pluginFunctionCall(c, star > 0);
+        }
         if (c.acceptOperator("*")) {
             c.expectWord("from");
             NeuronDbFunction f = functionCall(c);
@@ -630,6 +646,55 @@ public final class CommandRecognizer {
         String alias = alias(c);
         c.expectEnd();
         return new Command(new CallFunction(f, alias != null ? alias : f.name().toLowerCase(Locale.ROOT)));
+    }
+
+    /**
+     * {@code neurondb.f(arg, ...) [[AS] alias]} of a plugin's function, the arguments constants
+     * or bind parameters; anything else there (expressions, a FROM list, WHERE) is not ours and
+     * goes to the server as written.
+     */
+    private static StatementPlan pluginFunctionCall(Cursor c, boolean fromClause) {
+        c.skip(2);
+        String name = c.next().text().toLowerCase(Locale.ROOT);
+        c.expectPunct('(');
+        List<CallPluginFunction.Argument> args = new ArrayList<>();
+        if (!c.acceptPunct(')')) {
+            do {
+                args.add(argument(c));
+            } while (c.acceptPunct(','));
+            c.expectPunct(')');
+        }
+        String alias = alias(c);
+        c.expectEnd();
+        return new Command(new CallPluginFunction(name, args, fromClause ? null : alias != null ? alias : name));
+    }
+
+    private static CallPluginFunction.Argument argument(Cursor c) {
+        SqlToken t = c.peek();
+        if (t == null) {
+            throw notOurs();
+        }
+        if (t.kind() == Kind.PARAMETER) {
+            c.next();
+            return new CallPluginFunction.Parameter(Integer.parseInt(t.text().substring(1)));
+        }
+        if (t.kind() == Kind.STRING) {
+            return new CallPluginFunction.Constant(stringValue(c.next()));
+        }
+        if (c.acceptWord("null")) {
+            return new CallPluginFunction.Constant(null);
+        }
+        if (c.acceptWord("true")) {
+            return new CallPluginFunction.Constant("true");
+        }
+        if (c.acceptWord("false")) {
+            return new CallPluginFunction.Constant("false");
+        }
+        String number = c.signedNumber();
+        if (number == null) {
+            throw notOurs();
+        }
+        return new CallPluginFunction.Constant(number);
     }
 
     /** {@code neurondb.fn()}: which function, or null. */

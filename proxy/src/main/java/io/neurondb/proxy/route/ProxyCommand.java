@@ -65,6 +65,31 @@ public sealed interface ProxyCommand {
 
     enum NeuronDbFunction { VERSION, GPU_ENABLED, GPU_DEVICE_COUNT, INDEX_STATS }
 
+    /**
+     * {@code SELECT neurondb.f(args) [alias]} or {@code SELECT * FROM neurondb.f(args)} of a
+     * function a plugin answers.
+     *
+     * @param name        without the schema, lower case
+     * @param columnAlias the single column's name when the call is in the select list and the
+     *                    function has one column; null in the FROM form (columns as the function names them)
+     */
+    record CallPluginFunction(String name, List<Argument> arguments, String columnAlias) implements ProxyCommand {
+        public CallPluginFunction {
+            arguments = List.copyOf(arguments);
+        }
+
+        /** One argument: a constant (null text = SQL NULL) or a bind parameter. */
+        public sealed interface Argument {
+        }
+
+        public record Constant(String text) implements Argument {
+        }
+
+        /** {@code $index}, 1-based. */
+        public record Parameter(int index) implements Argument {
+        }
+    }
+
     /** A statement refused with a PostgreSQL-style error, before anything reaches the server. */
     record Reject(String sqlState, String message) implements ProxyCommand {
     }

@@ -23,12 +23,18 @@ public final class StatementRouter {
     private record Key(String sql, long catalogVersion, boolean wholeQuery) {
     }
 
-    private final CommandRecognizer commands = new CommandRecognizer();
+    private final CommandRecognizer commands;
     private final VectorSqlRewriter rewriter = new VectorSqlRewriter();
     private final Cache<Key, Object> cache;
 
     /** @param maxCachedBytes bound on the cached SQL text (plans are small beside it) */
     public StatementRouter(long maxCachedBytes) {
+        this(maxCachedBytes, java.util.Set.of());
+    }
+
+    /** @param pluginFunctions names of the neurondb.* functions plugins answer (fixed for the proxy's life) */
+    public StatementRouter(long maxCachedBytes, java.util.Set<String> pluginFunctions) {
+        this.commands = new CommandRecognizer(pluginFunctions);
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(maxCachedBytes)
                 .weigher((Key k, Object v) -> 64 + 2 * k.sql().length())

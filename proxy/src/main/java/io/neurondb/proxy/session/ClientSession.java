@@ -22,6 +22,7 @@ import io.neurondb.proxy.protocol.StartupPacket;
 import io.neurondb.proxy.protocol.StartupPacket.CancelRequest;
 import io.neurondb.proxy.protocol.StartupPacket.StartupMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -68,6 +69,7 @@ public final class ClientSession implements SessionInfo {
     private TransactionStatus transactionStatus = TransactionStatus.IDLE;
     private StartupMessage startup;
     private String applicationName = "";
+    private boolean superuser;
     private NetSocket server;
     private FrameDecoder serverDecoder;
     /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
@@ -186,7 +188,7 @@ public final class ClientSession implements SessionInfo {
                 } else if (frame.type() != PgProtocol.PASSWORD_MESSAGE) {
                     throw ProtocolException.violation("expected password response, got message type " + PgProtocol.describeType(frame.type()));
                 } else if (pooled != null) {
-                    runLoginStep(pooled.authenticate(frame.payload().copy()));
+                    runLoginStep(pooled.authenticate(Buffer.buffer(frame.payload().getBytes()))); // a heap copy: the read is recycled
                 } else {
                     queueToServer(frame);
                 }
@@ -716,6 +718,16 @@ public final class ClientSession implements SessionInfo {
         public ProxyFacts facts() {
             return services.facts();
         }
+
+        @Override
+        public PluginFunctions functions() {
+            return services.functions();
+        }
+
+        @Override
+        public <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
+            return ClientSession.this.onSessionContext(context.executeBlocking(work, false));
+        }
     }
 
     private void queueToServer(Frame frame) {
@@ -898,6 +910,8 @@ public final class ClientSession implements SessionInfo {
         String value = r.readCString();
         if ("application_name".equals(name)) {
             applicationName = value;
+        } else if ("is_superuser".equals(name)) {
+            superuser = "on".equals(value);
         }
     }
 
@@ -995,6 +1009,11 @@ public final class ClientSession implements SessionInfo {
     @Override
     public String applicationName() {
         return applicationName;
+    }
+
+    @Override
+    public boolean superuser() {
+        return superuser;
     }
 
     @Override

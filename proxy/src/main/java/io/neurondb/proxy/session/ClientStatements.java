@@ -40,6 +40,8 @@ final class ClientStatements {
         /** Answered by the proxy: the rows it will send, and how many it sent so far. */
         LocalResults localRows;
         int sent;
+        /** A plugin function's arguments as bound (text, null for NULL), kept from the Bind. */
+        java.util.List<String> boundArguments;
 
         Portal(String name, Statement statement, BindMessage bind, ResultColumns results) {
             this.name = name;

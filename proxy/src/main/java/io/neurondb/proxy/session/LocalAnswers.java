@@ -1,5 +1,6 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.route.ProxyCommand;
 import io.neurondb.proxy.route.ProxyCommand.CallFunction;
 import io.neurondb.proxy.vectors.IndexStatus;
@@ -21,10 +22,11 @@ final class LocalAnswers {
     }
 
     /** The columns of a statement's answer (for Describe), or null when it returns no rows. */
-    static LocalResults shapeOf(ProxyCommand command, ProxyFacts facts) {
+    static LocalResults shapeOf(ProxyCommand command, ProxyFacts facts, PluginFunctions functions) {
         return switch (command) {
             case ProxyCommand.ShowSetting show -> LocalResults.select(List.of(LocalResults.Column.text(show.name())));
             case CallFunction call -> LocalResults.select(columns(call));
+            case ProxyCommand.CallPluginFunction call -> LocalResults.select(PluginCalls.columns(call, functions.find(call.name())));
             default -> null;
         };
     }

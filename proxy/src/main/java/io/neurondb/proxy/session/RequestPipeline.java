@@ -1,5 +1,8 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.plugin.api.SqlFunction;
+import io.neurondb.plugin.api.SqlFunctionException;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.protocol.BackendMessages;
 import io.neurondb.proxy.protocol.BindMessage;
 import io.neurondb.proxy.protocol.ErrorFields;
@@ -83,6 +86,12 @@ final class RequestPipeline implements ReplyQueue.Output {
 
         /** The proxy's own answers about itself (functions, index stats). */
         ProxyFacts facts();
+
+        /** The neurondb.* functions plugins answer. */
+        PluginFunctions functions();
+
+        /** Runs blocking work on a worker thread; the future completes on the session's thread. */
+        <T> Future<T> blocking(java.util.concurrent.Callable<T> work);
     }
 
     private final Host host;
@@ -265,7 +274,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
             }
             case StatementPlan.Command c -> {
-                return runCommand(c.command(), s.sql(), false);
+                return runCommand(c.command(), s.sql(), false, null);
             }
         }
         return null;
@@ -397,6 +406,15 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
                 case StatementPlan.Command c -> {
                     if (s.local) {
+                        if (c.command() instanceof ProxyCommand.CallPluginFunction call) {
+                            if (!allText(bind)) {
+                                statements.closePortal(names.portalName());
+                                localError(ErrorFields.error(SqlState.FEATURE_NOT_SUPPORTED,
+                                        "neurondb." + call.name() + "() takes its arguments in text format"));
+                                return;
+                            }
+                            portal.boundArguments = textArguments(bind);
+                        }
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));
                     } else {
                         forwardBind(f);
@@ -465,7 +483,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             if (s != null && s.local) {
                 replies.add(PendingReply.local(() -> {
                     List<Buffer> out = new ArrayList<>(2);
-                    out.add(BackendMessages.parameterDescription(new int[0]));
+                    out.add(BackendMessages.parameterDescription(localParameterTypes(s)));
                     out.add(describeLocal(s, null));
                     return out;
                 }));
@@ -509,10 +527,18 @@ final class RequestPipeline implements ReplyQueue.Output {
         };
     }
 
+    /** Parameter types of a statement the proxy answers: a plugin call's {@code $n}, text unless declared. */
+    private static int[] localParameterTypes(ClientStatements.Statement s) {
+        if (s.plan instanceof StatementPlan.Command(ProxyCommand.CallPluginFunction call)) {
+            return PluginCalls.parameterTypes(call, s.declaredTypes);
+        }
+        return new int[0];
+    }
+
     /** RowDescription or NoData of a statement the proxy answers. */
     private Buffer describeLocal(ClientStatements.Statement s, BindMessage formats) {
         if (s.plan instanceof StatementPlan.Command c) {
-            LocalResults shape = LocalAnswers.shapeOf(c.command(), host.facts());
+            LocalResults shape = LocalAnswers.shapeOf(c.command(), host.facts(), host.functions());
             if (shape != null) {
                 return shape.rowDescription(formats);
             }
@@ -538,7 +564,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         StatementPlan plan = p.statement.plan;
         if (plan instanceof StatementPlan.Command c) {
             if (p.statement.local) {
-                Future<?> pending = runCommand(c.command(), p.statement.sql, true);
+                Future<?> pending = runCommand(c.command(), p.statement.sql, true, p.boundArguments);
                 if (pending != null) {
                     host.pauseClient();
                     pending.onComplete(ar -> host.resumeClient());
@@ -672,8 +698,10 @@ final class RequestPipeline implements ReplyQueue.Output {
     /**
      * Carries out a statement the proxy handles itself, at its Execute (or in its place in a
      * simple query). Returns a future when the work completes later; the client is paused until then.
+     *
+     * @param bound the Bind's parameter values as text, null in a simple query
      */
-    private Future<?> runCommand(ProxyCommand command, String sql, boolean extended) {
+    private Future<?> runCommand(ProxyCommand command, String sql, boolean extended, List<String> bound) {
         if (command instanceof ProxyCommand.CreateExtension || command instanceof ProxyCommand.UpdateExtension
                 || command instanceof ProxyCommand.DropExtension || command instanceof ProxyCommand.CreateVectorIndex
                 || command instanceof ProxyCommand.DropVectorIndexes) {
@@ -693,6 +721,9 @@ final class RequestPipeline implements ReplyQueue.Output {
             case ProxyCommand.SetSetting set -> setSetting(set, e -> forwardInjected(sql, new int[0], List.of(), e, extended));
             case ProxyCommand.CallFunction call -> replies.add(PendingReply.local(() ->
                     localRows(LocalAnswers.call(call, host.facts(), database), extended)));
+            case ProxyCommand.CallPluginFunction call -> {
+                return callPluginFunction(call, bound, extended);
+            }
             case ProxyCommand.CreateExtension ce -> {
                 PendingReply e = PendingReply.tagOnly("CREATE EXTENSION");
                 e.onSuccess = this::catalogChanged;
@@ -728,6 +759,45 @@ final class RequestPipeline implements ReplyQueue.Output {
             }
         }
         return null;
+    }
+
+    /** A plugin's neurondb.* function, run on a worker thread; its rows (or error) take the statement's place. */
+    private Future<?> callPluginFunction(ProxyCommand.CallPluginFunction call, List<String> bound, boolean extended) {
+        SqlFunction function = host.functions().find(call.name());
+        List<String> arguments;
+        try {
+            arguments = PluginCalls.arguments(call, bound);
+        } catch (SqlFunctionException e) {
+            localError(ErrorFields.error(e.sqlState(), e.getMessage()));
+            return null;
+        }
+        SessionInfo info = host.info();
+        SqlFunction.Caller caller = new SqlFunction.Caller(info.connectionId(), info.database(), info.user(), info.superuser());
+        return host.blocking(() -> PluginCalls.rows(call, function, function.call(arguments, caller))).onComplete(ar -> {
+            if (ar.succeeded()) {
+                replies.add(PendingReply.local(() -> localRows(ar.result(), extended)));
+            } else {
+                localError(PluginCalls.error(call, ar.cause()));
+            }
+        });
+    }
+
+    private static boolean allText(BindMessage bind) {
+        for (int i = 0; i < bind.values().length; i++) {
+            if (bind.parameterFormat(i) != BindMessage.TEXT) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A Bind's values as text, for a plugin function's {@code $n} arguments. */
+    private static List<String> textArguments(BindMessage bind) {
+        List<String> values = new ArrayList<>(bind.values().length);
+        for (int i = 0; i < bind.values().length; i++) {
+            values.add(bind.textValue(i));
+        }
+        return values;
     }
 
     private Future<?> createIndex(ProxyCommand.CreateVectorIndex ci, boolean extended) {

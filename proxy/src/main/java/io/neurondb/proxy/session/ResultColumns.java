@@ -62,6 +62,11 @@ final class ResultColumns {
      * see: unchanged (the same frame) when no column holds vectors.
      */
     Buffer onRowDescription(Frame frame, VectorCatalog catalog) {
+        // The hot path of plain traffic: no vector table anywhere, or no real[] column here.
+        if ((!everyRealArray && catalog.tables().isEmpty()) || !BackendMessages.hasFieldOfType(frame, REAL_ARRAY_OID)) {
+            vectorColumns = NONE;
+            return null;
+        }
         List<Field> fields = BackendMessages.decodeRowDescription(frame);
         List<Integer> found = new ArrayList<>();
         List<Field> shown = new ArrayList<>(fields.size());

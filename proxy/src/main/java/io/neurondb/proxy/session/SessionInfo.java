@@ -11,4 +11,7 @@ interface SessionInfo {
     String applicationName();
 
     String clientAddress();
+
+    /** The server's {@code is_superuser} for the session's login. */
+    boolean superuser();
 }

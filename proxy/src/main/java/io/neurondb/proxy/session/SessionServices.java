@@ -5,6 +5,7 @@ import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.net.CancelRegistry;
+import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.UpstreamConnector;
 import io.neurondb.proxy.protocol.FrameLimits;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param clientTls how to answer SSLRequest with 'S' and go TLS, or null when client TLS is off
  * @param router    plans statements (shared cache)
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
+ * @param functions the neurondb.* functions plugins answer
  * @param pool      the active pooling provider, or null for 1:1 sessions
  * @param adminCommands the admin console's commands (database {@code neurondb} / {@code pgbouncer} with a pool)
  */
@@ -39,14 +41,15 @@ public record SessionServices(
         StatementRouter router,
         VectorDatabases vectors,
         ProxyFacts facts,
+        PluginFunctions functions,
         BackendConnectionProvider pool,
         List<AdminCommand> adminCommands) {
 
     /** Without a pooling provider: every session is 1:1. */
     public SessionServices(UpstreamConnector upstream, CancelRegistry cancels, FrameLimits clientLimits, Duration clientLoginTimeout,
                            ClientTlsUpgrade clientTls, List<StatementObserver> observers, AtomicLong connectionIds,
-                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts) {
-        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, null, List.of());
+                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts, PluginFunctions functions) {
+        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, functions, null, List.of());
     }
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);

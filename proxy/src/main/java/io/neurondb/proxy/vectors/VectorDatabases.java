@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
@@ -63,17 +64,17 @@ public final class VectorDatabases implements AutoCloseable {
         this.builds = vertx.createSharedWorkerExecutor("neurondb-index-build", CONCURRENT_BUILDS, 24, TimeUnit.HOURS);
     }
 
-    /**
-     * The database's engine side. The first call connects, reads the catalog and starts
-     * building every listed index in the background; it completes without waiting for the
-     * builds. Later calls return the same instance. A failed open is not remembered.
-     */
     /** The upstream TLS settings the relay uses, applied to the catalog and index-build connections too. */
     public VectorDatabases upstreamTls(io.neurondb.proxy.config.TlsSettings settings) {
         this.tls = settings;
         return this;
     }
 
+    /**
+     * The database's engine side. The first call connects, reads the catalog and starts
+     * building every listed index in the background; it completes without waiting for the
+     * builds. Later calls return the same instance. A failed open is not remembered.
+     */
     public Future<VectorDatabase> open(String database) {
         Objects.requireNonNull(database, "database");
         if (closed) {
@@ -82,7 +83,46 @@ public final class VectorDatabases implements AutoCloseable {
         return databases.computeIfAbsent(database, this::connect);
     }
 
+    /** Logs in to the upstream server with the proxy's login and disconnects: is it there? */
+    public Future<Void> ping() {
+        return PgConnection.connect(vertx, connectOptions(upstream.database())).compose(PgConnection::close);
+    }
+
+    /** Every opened database's indexes, by database name. */
+    public Map<String, List<IndexStatus>> stats() {
+        Map<String, List<IndexStatus>> all = new java.util.TreeMap<>();
+        databases.forEach((name, opened) -> {
+            if (opened.succeeded()) {
+                all.put(name, opened.result().stats());
+            }
+        });
+        return all;
+    }
+
     private Future<VectorDatabase> connect(String database) {
+        PgConnectOptions options = connectOptions(database);
+        Pool pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
+                .connectingTo(options)
+                .using(vertx)
+                .build();
+        VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
+        Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
+            db.start(catalog);
+            log.info("event=vector_database_opened db={} vector_tables={} indexes={}", database,
+                    catalog.tables().size(), catalog.indexes().size());
+            return db;
+        });
+        Future<VectorDatabase> result = opened.recover(t -> {
+            pool.close();
+            log.warn("event=vector_database_open_failed db={} error=\"{}\"", database, t.getMessage());
+            return Future.failedFuture(VectorSqlException.from(t));
+        });
+        result.onFailure(t -> databases.remove(database, result));
+        return result;
+    }
+
+    private PgConnectOptions connectOptions(String database) {
         PgConnectOptions options = new PgConnectOptions()
                 .setHost(upstream.host())
                 .setPort(upstream.port())
@@ -103,25 +143,7 @@ public final class VectorDatabases implements AutoCloseable {
             });
             options.setSslOptions(io.neurondb.proxy.net.UpstreamConnector.sslOptions(upstreamTls));
         }
-        Pool pool = PgBuilder.pool()
-                .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
-                .connectingTo(options)
-                .using(vertx)
-                .build();
-        VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
-        Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
-            db.start(catalog);
-            log.info("event=vector_database_opened db={} vector_tables={} indexes={}", database,
-                    catalog.tables().size(), catalog.indexes().size());
-            return db;
-        });
-        Future<VectorDatabase> result = opened.recover(t -> {
-            pool.close();
-            log.warn("event=vector_database_open_failed db={} error=\"{}\"", database, t.getMessage());
-            return Future.failedFuture(VectorSqlException.from(t));
-        });
-        result.onFailure(t -> databases.remove(database, result));
-        return result;
+        return options;
     }
 
     /** Closes every database's connections and drops its indexes. */

@@ -48,6 +48,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void pluginSectionsAreHandedOnAsWritten() {
+        ProxyConfig c = new ConfigLoader(Map.of(), home).loadFromString("""
+                plugins:
+                  slow-query:
+                    slow_query_threshold_ms: 250
+                    log_raw_text: false
+                  metrics:
+                """);
+        assertThat(c.pluginSettings("slow-query")).containsExactly(Map.entry("slow_query_threshold_ms", 250),
+                Map.entry("log_raw_text", false));
+        assertThat(c.pluginSettings("metrics")).isEmpty();
+        assertThat(c.pluginSettings("backup")).isEmpty();
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), home).loadFromString("plugins:\n  pooling: 3\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("plugins.pooling");
+    }
+
+    @Test
     void configPathComesFromEnvironment() throws Exception {
         Path file = home.resolve("custom.yaml");
         Files.writeString(file, "listen: 7001\n");

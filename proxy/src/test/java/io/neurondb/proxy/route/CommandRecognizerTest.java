@@ -3,6 +3,7 @@ package io.neurondb.proxy.route;
 import io.neurondb.proxy.route.Effect.CopyIn;
 import io.neurondb.proxy.route.Effect.CopyOptions;
 import io.neurondb.proxy.route.ProxyCommand.CallFunction;
+import io.neurondb.proxy.route.ProxyCommand.CallPluginFunction;
 import io.neurondb.proxy.route.ProxyCommand.CreateExtension;
 import io.neurondb.proxy.route.ProxyCommand.CreateVectorIndex;
 import io.neurondb.proxy.route.ProxyCommand.DropExtension;
@@ -527,6 +528,42 @@ class CommandRecognizerTest {
     })
     void indexStats(String sql) {
         assertThat(command(sql)).isEqualTo(new CallFunction(NeuronDbFunction.INDEX_STATS, null));
+    }
+
+    // ------------------------------------------------------------------ plugin functions
+
+    private final CommandRecognizer withPlugins = new CommandRecognizer(java.util.Set.of("backup_now", "slow_query_summary"));
+
+    private static CallPluginFunction.Constant constant(String text) {
+        return new CallPluginFunction.Constant(text);
+    }
+
+    @Test
+    void pluginFunctionCallsWithConstantsAndParameters() {
+        assertThat(withPlugins.recognize("SELECT neurondb.backup_now('logical')", CATALOG)).contains(
+                new Command(new CallPluginFunction("backup_now", List.of(constant("logical")), "backup_now")));
+        assertThat(withPlugins.recognize("select NeuronDB.Backup_Now($1) AS started;", CATALOG)).contains(
+                new Command(new CallPluginFunction("backup_now", List.of(new CallPluginFunction.Parameter(1)), "started")));
+        assertThat(withPlugins.recognize("SELECT * FROM neurondb.slow_query_summary(10, -2.5, NULL, true, E'it''s') s", CATALOG)).contains(
+                new Command(new CallPluginFunction("slow_query_summary", List.of(constant("10"), constant("-2.5"),
+                        constant(null), constant("true"), constant("it's")), null)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "SELECT neurondb.other_function('x')",                 // no plugin answers it: the server's
+            "SELECT neurondb.backup_now('logical'), 1",            // more than the call
+            "SELECT neurondb.backup_now(lower('LOGICAL'))",        // an expression argument
+            "SELECT * FROM neurondb.slow_query_summary() WHERE calls > 1",
+            "SELECT neurondb.backup_now('logical') FROM t",
+    })
+    void otherUsesOfPluginFunctionsGoToTheServer(String sql) {
+        assertThat(withPlugins.recognize(sql, CATALOG)).as(sql).isEmpty();
+    }
+
+    @Test
+    void withoutPluginsTheNamesAreNotOurs() {
+        assertThat(plan("SELECT neurondb.backup_now('logical')")).isEmpty();
     }
 
     // ------------------------------------------------------------------ COPY

@@ -36,7 +36,7 @@ public final class ProxyUnderTest implements AutoCloseable {
 
     /**
      * @param upstreamPort where the proxy sends clients (a closed port tests unreachable servers)
-     * @param extraYaml    more config keys, as YAML
+     * @param extraYaml    more config keys, as YAML; {@code metrics_port} there replaces the default 0 (off)
      */
     public static ProxyUnderTest start(int upstreamPort, String extraYaml, List<StatementObserver> observers) {
         return start(upstreamPort, extraYaml, observers, null);
@@ -48,7 +48,7 @@ public final class ProxyUnderTest implements AutoCloseable {
             int port = LocalPostgres.freePort();
             String yaml = "listen: 127.0.0.1:" + port + "\n"
                     + "upstream: postgresql://postgres:postgres@127.0.0.1:" + upstreamPort + "/postgres\n"
-                    + "metrics_port: 0\n"
+                    + (extraYaml.contains("metrics_port:") ? "" : "metrics_port: 0\n")
                     + "event_loops: 2\n"
                     + "connect_timeout_ms: 2000\n"
                     + (pluginsDir != null ? "plugins_dir: " + pluginsDir + "\n" : "")

@@ -16,7 +16,8 @@ public interface ProxyStatus {
     /**
      * One engine index.
      *
-     * @param state        building, ready or failed
+     * @param state        building, ready (built and current: served), stale (rows written since the
+     *                     build; rebuilding) or failed
      * @param buildSeconds how long the last (re)build took, 0 while building
      */
     record IndexInfo(String database, String name, String table, String column, String method,

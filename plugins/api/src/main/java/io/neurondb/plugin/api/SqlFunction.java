@@ -16,7 +16,14 @@ public interface SqlFunction extends ExtensionPoint {
     String name();
 
     /**
-     * Runs the call. Called on a worker thread; may block.
+     * The result's column names (all of type text), fixed for the function: clients using the
+     * extended protocol learn a statement's row description before it runs.
+     */
+    List<String> columns();
+
+    /**
+     * Runs the call. Called on a worker thread; may block. The result's columns must be
+     * {@link #columns()}.
      *
      * @param arguments the arguments as text, null for SQL NULL
      * @throws SqlFunctionException to report an error to the client with a SQLSTATE
