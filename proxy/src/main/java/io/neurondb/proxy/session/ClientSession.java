@@ -788,6 +788,8 @@ public final class ClientSession implements SessionInfo {
             releaseAfterRead = false;
             if (lease != null && leaseClean()) {
                 returnLease(true);
+            } else if (lease != null) {
+                log.info("conn={} event=lease_kept status={} link_idle={} pipeline_idle={}", connectionId, transactionStatus, link.idle(), pipeline == null || pipeline.idle());
             }
         }
     }

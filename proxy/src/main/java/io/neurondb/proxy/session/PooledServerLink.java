@@ -110,7 +110,11 @@ final class PooledServerLink {
                 variables.sawSql(sql);
                 owed.add(new Entry(Owed.SYNC_SHOWN, null));
                 sentSinceSync = false;
-                frames.accept(f);
+                if (renameStatements && isListen(sql)) {
+                    bytes.accept(MessageWriter.typed(PgProtocol.QUERY, LISTEN_REFUSAL.length() + 1).cstring(LISTEN_REFUSAL).finish());
+                } else {
+                    frames.accept(f);
+                }
             }
             case PgProtocol.PARSE -> {
                 sentSinceSync = true;
@@ -137,6 +141,13 @@ final class PooledServerLink {
         String name = r.readCString();
         String sql = r.readCString();
         variables.sawSql(sql);
+        if (renameStatements && isListen(sql)) {
+            owed.add(new Entry(Owed.PARSE_SHOWN, null));
+            Buffer rest = rest(f, r);
+            bytes.accept(MessageWriter.typed(PgProtocol.PARSE, LISTEN_REFUSAL.length() + rest.length() + name.length() + 2)
+                    .cstring(name).cstring(LISTEN_REFUSAL).bytes(rest).finish());
+            return;
+        }
         if (!renameStatements || name.isEmpty()) {
             owed.add(new Entry(Owed.PARSE_SHOWN, null));
             frames.accept(f);
@@ -297,6 +308,20 @@ final class PooledServerLink {
                 applied.clear();
             }
         }
+    }
+
+    /**
+     * LISTEN cannot work when the next transaction may run on another server connection: the
+     * notifications would go to whoever holds this one. The statement is replaced by one that
+     * fails on the server with a clear error, so the error lands in its place in the replies.
+     */
+    private static final String LISTEN_REFUSAL = "DO $ndb$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', "
+            + "MESSAGE = 'LISTEN is not supported in transaction pooling mode', "
+            + "HINT = 'Use a session-mode pool (pool_mode: session) for clients that LISTEN.'; END$ndb$";
+
+    private static boolean isListen(String sql) {
+        String s = sql.stripLeading();
+        return s.regionMatches(true, 0, "listen", 0, 6) && (s.length() == 6 || !Character.isLetterOrDigit(s.charAt(6)));
     }
 
     /** What is left of a message after what {@code r} has read. */
