@@ -30,7 +30,24 @@ final class Scram {
     record Keys(byte[] clientKey, byte[] storedKey, byte[] serverKey) {
     }
 
+    /**
+     * Derived keys by password, salt and iterations: PBKDF2 costs milliseconds of CPU on the
+     * event loop, and the same few passwords and salts come back for every login.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Keys> KEYS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** One verifier per plain-text password, so a client's login costs no PBKDF2 after the first. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Secret.Scram> VERIFIERS = new java.util.concurrent.ConcurrentHashMap<>();
+
     static Keys keys(String password, byte[] salt, int iterations) {
+        String key = Base64.getEncoder().encodeToString(sha256((password + "\u0000" + iterations + "\u0000"
+                + Base64.getEncoder().encodeToString(salt)).getBytes(StandardCharsets.UTF_8)));
+        if (KEYS.size() > 10_000) {
+            KEYS.clear();
+        }
+        return KEYS.computeIfAbsent(key, k -> derive(password, salt, iterations));
+    }
+
+    private static Keys derive(String password, byte[] salt, int iterations) {
         byte[] salted = hi(password, salt, iterations);
         byte[] clientKey = hmac(salted, "Client Key");
         return new Keys(clientKey, sha256(clientKey), hmac(salted, "Server Key"));
@@ -38,6 +55,14 @@ final class Scram {
 
     /** A verifier for a plain-text password, as PostgreSQL would store it. */
     static Secret.Scram verifierFor(String password) {
+        String key = Base64.getEncoder().encodeToString(sha256(password.getBytes(StandardCharsets.UTF_8)));
+        if (VERIFIERS.size() > 10_000) {
+            VERIFIERS.clear();
+        }
+        return VERIFIERS.computeIfAbsent(key, k -> newVerifier(password));
+    }
+
+    private static Secret.Scram newVerifier(String password) {
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
         Keys k = keys(password, salt, DEFAULT_ITERATIONS);

@@ -399,12 +399,33 @@ public final class ClientSession implements SessionInfo {
             closeBoth("client_terminated");
             return true;
         }
-        if (lease != null) {
-            return false;
+        // Without a lease the work goes through the pipeline anyway: the link keeps what it
+        // would send, and the flush borrows a server connection only if one is needed.
+        return false;
+    }
+
+    private boolean acquiring;
+
+    /**
+     * What the client sent while no server connection was held: answered by the link alone
+     * (PQprepare's Parse and Sync), or sent once a lease is had (the client is held meanwhile).
+     */
+    private void flushDetached() {
+        if (acquiring) {
+            return;
         }
-        clientDecoder.pushBack();
+        if (link.detachedAnswerable()) {
+            for (Buffer reply : link.answerDetached()) {
+                onServerWork(new Frame(reply.getByte(0), reply, 0, reply.length()));
+            }
+            releaseAfterRead = false;
+            flushToClient();
+            return;
+        }
+        acquiring = true;
         holdClient();
         onSessionContext(pooled.acquire()).onComplete(ar -> {
+            acquiring = false;
             if (state == SessionState.CLOSED) {
                 if (ar.succeeded()) {
                     ar.result().release(true);
@@ -416,12 +437,14 @@ public final class ClientSession implements SessionInfo {
                 return;
             }
             attachLease(ar.result());
+            link.sendDetached(ClientSession.this::queueToServer, toServer::add);
+            flushToServer();
             releaseClient();
         });
-        return true;
     }
 
     private void attachLease(BackendLease l) {
+        log.debug("conn={} event=lease_attached server_pid={}", connectionId, l.processId());
         lease = l;
         server = l.socket();
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
@@ -467,6 +490,7 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         lease = null;
+        log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, l.processId(), reusable);
         clientToServer.detach();
         serverToClient.detach();
         clientToServer = null;
@@ -640,6 +664,9 @@ public final class ClientSession implements SessionInfo {
     private final class PipelineHost implements RequestPipeline.Host {
         @Override
         public void forward(Frame frame) {
+            if (log.isTraceEnabled()) {
+                log.trace("conn={} event=client_frame type={}", connectionId, (char) frame.type());
+            }
             if (link != null) {
                 link.outgoing(frame, ClientSession.this::queueToServer, toServer::add);
             } else {
@@ -735,6 +762,10 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void flushToServer() {
+        if (link != null && lease == null && link.hasDetached() && state == SessionState.READY) {
+            flushDetached();
+            return;
+        }
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
@@ -864,6 +895,9 @@ public final class ClientSession implements SessionInfo {
     private void onServerWork(Frame frame) {
         if (link != null) {
             Object shown = link.incoming(frame);
+            if (log.isTraceEnabled()) {
+                log.trace("conn={} event=server_frame type={} shown={}", connectionId, (char) frame.type(), shown != null);
+            }
             if (shown == null) {
                 return;
             }

@@ -61,6 +61,8 @@ final class PooledServerLink {
     private boolean rolledBack;
     private LinkedHashMap<String, Boolean> prepared;
     private Map<String, String> applied;
+    /** Messages the client sent while the session holds no server connection (copies), in order. */
+    private final java.util.List<Buffer> detached = new java.util.ArrayList<>();
 
     PooledServerLink(boolean renameStatements, int maxPrepared, SessionVariables variables) {
         this.renameStatements = renameStatements && maxPrepared > 0;
@@ -96,8 +98,73 @@ final class PooledServerLink {
 
     // ---- client to server ----
 
-    /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}. */
+    boolean attached() {
+        return prepared != null;
+    }
+
+    boolean hasDetached() {
+        return !detached.isEmpty();
+    }
+
+    /**
+     * Whether what the client sent without a server connection can be answered by the proxy
+     * alone: named Parses (prepared on a server connection when first bound) and Syncs. That is
+     * libpq's PQprepare, which a client outside a transaction must not wait in the pool for.
+     */
+    boolean detachedAnswerable() {
+        if (!renameStatements) {
+            return false;
+        }
+        for (Buffer m : detached) {
+            byte type = m.getByte(0);
+            if (type == PgProtocol.SYNC) {
+                continue;
+            }
+            if (type != PgProtocol.PARSE || m.getByte(5) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Answers the detached batch alone: records the statements and returns the replies, in order. */
+    java.util.List<Buffer> answerDetached() {
+        java.util.List<Buffer> replies = new java.util.ArrayList<>();
+        for (Buffer m : detached) {
+            Frame f = new Frame(m.getByte(0), m, 0, m.length());
+            if (f.type() == PgProtocol.PARSE) {
+                MessageReader r = f.reader();
+                String name = r.readCString();
+                String sql = r.readCString();
+                variables.sawSql(sql);
+                Buffer rest = rest(f, r);
+                String serverName = serverName(sql, rest);
+                statements.put(name, new ClientStatement(serverName, MessageWriter.typed(PgProtocol.PARSE, sql.length() + rest.length() + 48)
+                        .cstring(serverName).cstring(sql).bytes(rest).finish()));
+                replies.add(PARSE_COMPLETE.copy());
+            } else {
+                replies.add(TransactionStatus.IDLE.encodeReadyForQuery());
+            }
+        }
+        detached.clear();
+        return replies;
+    }
+
+    /** After attaching: the detached batch goes to the server, through the usual renaming. */
+    void sendDetached(Consumer<Frame> frames, Consumer<Buffer> bytes) {
+        java.util.List<Buffer> batch = new java.util.ArrayList<>(detached);
+        detached.clear();
+        for (Buffer m : batch) {
+            outgoing(new Frame(m.getByte(0), m, 0, m.length()), frames, bytes);
+        }
+    }
+
+    /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}; kept aside while no server connection is held. */
     void outgoing(Frame f, Consumer<Frame> frames, Consumer<Buffer> bytes) {
+        if (prepared == null) {
+            detached.add(Buffer.buffer(f.bytes().getBytes()));
+            return;
+        }
         byte type = f.type();
         switch (type) {
             case PgProtocol.SYNC, PgProtocol.FUNCTION_CALL -> {
