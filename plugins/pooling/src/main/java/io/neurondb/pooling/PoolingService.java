@@ -46,6 +46,16 @@ public final class PoolingService implements PluginService, BackendConnectionPro
     private volatile boolean shuttingDown;
     final long startedMillis = System.currentTimeMillis();
 
+    /** A client as SHOW CLIENTS lists it. */
+    record ClientInfo(String user, String database, String state, String address, String connectTime, String applicationName) {
+    }
+
+    private final java.util.Set<Client> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    java.util.List<ClientInfo> clients() {
+        return clients.stream().map(Client::info).toList();
+    }
+
     static PoolingService running() {
         return running;
     }
@@ -66,6 +76,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         Gauge.builder("neurondb.pools.clients", pooler.clients, java.util.concurrent.atomic.AtomicInteger::get)
                 .description("Client connections the pooler holds (all pools)").register(context.meterRegistry());
         running = this;
+        reloadOnSighup();
         log.info("event=pooling_active pool_mode={} default_pool_size={} max_client_conn={} auth_type={}",
                 s.poolMode().name().toLowerCase(), s.defaultPoolSize(), s.maxClientConn(), s.authType());
     }
@@ -109,6 +120,21 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         log.info("event=pooling_reloaded");
     }
 
+    /** SIGHUP re-reads the configuration, as it does for PgBouncer (clients stay connected). */
+    private void reloadOnSighup() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                try {
+                    reload();
+                } catch (RuntimeException e) {
+                    log.error("event=pooling_reload_failed error=\"{}\"; the running configuration stays", e.getMessage());
+                }
+            });
+        } catch (RuntimeException e) {
+            log.warn("event=sighup_unavailable error=\"{}\"; use RELOAD on the admin console", e.toString());
+        }
+    }
+
     void shutdown() {
         shuttingDown = true;
         pooler.close();
@@ -135,7 +161,9 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             pooler.clients.decrementAndGet();
             throw new BackendUnavailableException("28000", "not allowed: user \"" + user + "\" is not in admin_users or stats_users of the pooler console");
         }
-        return new Client(database, user, console, clientAddress);
+        Client c = new Client(database, user, console, clientAddress, startup.getOrDefault("application_name", ""));
+        clients.add(c);
+        return c;
     }
 
     private Future<Optional<Secret>> secretOf(String user, String database) {
@@ -200,13 +228,17 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         private final String address;
         private final ClientAuthentication auth;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private final String applicationName;
+        private final long connectedMillis = System.currentTimeMillis();
+        private volatile boolean waiting;
         private Pool pool;
 
-        Client(String database, String user, boolean console, String address) {
+        Client(String database, String user, boolean console, String address, String applicationName) {
             this.database = database;
             this.user = user;
             this.console = console;
             this.address = address;
+            this.applicationName = applicationName;
             this.auth = new ClientAuthentication(user, settings.authType(), u -> secretOf(u, console ? "postgres" : database),
                     settings.databases().get(database));
         }
@@ -271,11 +303,19 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             if (pool == null) {
                 return Future.failedFuture(new BackendUnavailableException("08P01", "no server connection for the admin console"));
             }
-            return pool.acquire(address);
+            waiting = true;
+            return pool.acquire(address).andThen(ar -> waiting = false);
+        }
+
+        ClientInfo info() {
+            String connected = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z")
+                    .format(java.time.Instant.ofEpochMilli(connectedMillis).atZone(java.time.ZoneOffset.UTC));
+            return new ClientInfo(user, database, waiting ? "waiting" : "active", address, connected, applicationName);
         }
 
         @Override
         public void close() {
+            clients.remove(this);
             if (closed.compareAndSet(false, true)) {
                 pooler.clients.decrementAndGet();
                 if (pool != null) {

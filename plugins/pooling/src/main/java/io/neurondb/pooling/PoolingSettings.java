@@ -82,7 +82,7 @@ public record PoolingSettings(
         if (!Set.of("trust", "md5", "scram-sha-256", "plain").contains(authType)) {
             throw new IllegalArgumentException("plugins.pooling.auth_type: '" + authType + "' is not one of trust, md5, scram-sha-256, plain");
         }
-        String authFile = r.string("auth_file", null);
+        String authFile = blankToNull(r.string("auth_file", null));
         Map<String, DatabaseSettings> dbs = new LinkedHashMap<>();
         r.map("databases").forEach((name, v) -> dbs.put(name, database(name, v)));
         Map<String, UserSettings> users = new LinkedHashMap<>();
@@ -96,7 +96,7 @@ public record PoolingSettings(
                 r.seconds("client_idle_timeout", 0), r.seconds("idle_transaction_timeout", 0),
                 r.string("server_reset_query", "DISCARD ALL"), r.string("server_check_query", "select 1"),
                 r.seconds("server_check_delay", 30), r.integer("max_prepared_statements", 200, 0),
-                authType, authFile == null ? null : Path.of(authFile), r.string("auth_user", null),
+                authType, authFile == null ? null : Path.of(authFile), blankToNull(r.string("auth_user", null)),
                 r.string("auth_query", DEFAULT_AUTH_QUERY), r.list("admin_users"), r.list("stats_users"), dbs, users);
         if (s.enabled && !authType.equals("trust") && s.authFile == null && s.authUser == null) {
             throw new IllegalArgumentException("plugins.pooling: auth_type " + authType + " needs auth_file or auth_user (or use auth_type: trust)");
@@ -189,6 +189,10 @@ public record PoolingSettings(
         Map<String, Object> out = new HashMap<>();
         m.forEach((k, val) -> out.put(String.valueOf(k), val));
         return out;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     static PoolMode mode(String v, String where) {

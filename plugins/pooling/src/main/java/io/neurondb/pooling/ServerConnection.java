@@ -25,6 +25,7 @@ final class ServerConnection {
     final int processId;
     final int secretKey;
     final long createdNanos = System.nanoTime();
+    final long createdMillis = System.currentTimeMillis();
     final Map<String, Object> attachments = new ConcurrentHashMap<>();
     volatile long lastUsedNanos = System.nanoTime();
     volatile State state = State.IDLE;
@@ -40,6 +41,10 @@ final class ServerConnection {
         this.parameters = parameters;
         this.processId = processId;
         this.secretKey = secretKey;
+    }
+
+    long lastUsedMillis() {
+        return System.currentTimeMillis() - (System.nanoTime() - lastUsedNanos) / 1_000_000;
     }
 
     boolean expired(long nowNanos, long lifetimeNanos) {

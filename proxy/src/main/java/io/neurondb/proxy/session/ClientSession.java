@@ -820,7 +820,7 @@ public final class ClientSession implements SessionInfo {
             if (lease != null && leaseClean()) {
                 returnLease(true);
             } else if (lease != null) {
-                log.info("conn={} event=lease_kept status={} link_idle={} pipeline_idle={}", connectionId, transactionStatus, link.idle(), pipeline == null || pipeline.idle());
+                log.debug("conn={} event=lease_kept status={} link_idle={} pipeline_idle={}", connectionId, transactionStatus, link.idle(), pipeline == null || pipeline.idle());
             }
         }
     }
