@@ -76,8 +76,8 @@ auth_type = trust
 auth_file = $work/userlist.txt
 pool_mode = transaction
 max_client_conn = 600
+$(pgbouncer --version | awk 'NR==1 {split($2, v, "."); if (v[1] > 1 || v[2] >= 21) print "max_prepared_statements = 200"}')
 default_pool_size = $POOL
-max_prepared_statements = 200
 logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
 INI
