@@ -14,6 +14,8 @@ import io.neurondb.plugin.api.UpstreamServer;
 import io.neurondb.proxy.config.ProxyConfig;
 import io.neurondb.proxy.config.UpstreamUrl;
 import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.proxy.metrics.HostMeters;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
 import io.neurondb.proxy.net.ListenerVerticle;
@@ -116,10 +118,15 @@ public final class NeuronDbProxy implements AutoCloseable {
             log.warn("event=vector_routing_off reason=\"the upstream URL has no user: the proxy needs its own login to read the vector catalog and tables\"");
         } else {
             vectors = new VectorDatabases(vertx, config.upstream(), compute, Math.max(1, Runtime.getRuntime().availableProcessors()))
-                    .upstreamTls(config.tls());
+                    .upstreamTls(config.tls())
+                    .replication(config.replication(), config.dataDir());
         }
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
+        if (vectors != null) {
+            vectors.meterRegistry(meters);
+        }
         PluginHost plugins = startPlugins(config, vertx, vectors, meters);
+        SessionMeters sessionMeters = HostMeters.bind(meters, vertx, vectors, gpu, plugins);
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
         observers.addAll(extraObservers);
         PluginFunctions functions = new PluginFunctions(plugins.extensions(SqlFunction.class));
@@ -131,7 +138,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
                             upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds,
-                            router, vectorsForSessions, facts, functions, pool, adminCommands)),
+                            router, vectorsForSessions, facts, functions, sessionMeters, pool, adminCommands)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -123,11 +123,17 @@ public final class PoolingService implements PluginService, BackendConnectionPro
     /** SIGHUP re-reads the configuration, as it does for PgBouncer (clients stay connected). */
     private void reloadOnSighup() {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+            // The host may handle HUP too (log level reload): its handler still runs after ours.
+            sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
+            previous[0] = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
                 try {
                     reload();
                 } catch (RuntimeException e) {
                     log.error("event=pooling_reload_failed error=\"{}\"; the running configuration stays", e.getMessage());
+                }
+                sun.misc.SignalHandler before = previous[0];
+                if (before != null && before != sun.misc.SignalHandler.SIG_DFL && before != sun.misc.SignalHandler.SIG_IGN) {
+                    before.handle(sig);
                 }
             });
         } catch (RuntimeException e) {

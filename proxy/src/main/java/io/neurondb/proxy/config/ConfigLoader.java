@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import io.neurondb.proxy.replication.ReplicationSettings;
 
 /**
  * Reads {@code neurondb.yaml}, applies the {@code NEURONDB_*} environment overrides, and
@@ -28,13 +29,18 @@ public final class ConfigLoader {
     public static final String ENV_METRICS_PORT = "NEURONDB_METRICS_PORT";
     public static final String ENV_DATA_DIR = "NEURONDB_DATA_DIR";
     public static final String ENV_PLUGINS_DIR = "NEURONDB_PLUGINS_DIR";
+    /** text or json; also read by the log layout before any configuration is loaded. */
+    public static final String ENV_LOG_FORMAT = "NEURONDB_LOG_FORMAT";
     public static final String ENV_HOME = "NEURONDB_HOME";
+    public static final String ENV_INSTANCE_ID = "NEURONDB_INSTANCE_ID";
+    private static final Set<String> REPLICATION_KEYS = Set.of("enabled", "checkpoint_interval_seconds", "status_interval_ms");
 
     public static final int DEFAULT_LISTEN_PORT = 6432;
     public static final int DEFAULT_METRICS_PORT = 9187;
 
     private static final Set<String> TOP_KEYS = Set.of("listen", "upstream", "metrics_port", "data_dir",
-            "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level", "plugins");
+            "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level", "plugins", "log_format",
+            "instance_id", "replication");
     private static final Set<String> LIMIT_KEYS = Set.of("max_message_bytes", "max_copy_data_bytes");
     private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file");
     private static final Set<String> UPSTREAM_TLS_KEYS = Set.of("mode", "ca_file");
@@ -163,14 +169,33 @@ public final class ConfigLoader {
         if (!LOG_LEVELS.contains(logLevel)) {
             throw new ConfigException("log_level: '" + logLevel + "' is not one of " + new TreeSet<>(LOG_LEVELS));
         }
+        String logFormat = override(ENV_LOG_FORMAT, root.string("log_format", "text")).strip().toLowerCase(java.util.Locale.ROOT);
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new ConfigException((env.containsKey(ENV_LOG_FORMAT) ? ENV_LOG_FORMAT : "log_format") + ": '" + logFormat
+                    + "' is not one of [json, text]");
+        }
         // Each plugin checks its own section when it starts; the host only insists on the shape.
         Section plugins = root.section("plugins");
         Map<String, Map<String, Object>> pluginSettings = new LinkedHashMap<>();
         for (String id : plugins.values().keySet()) {
             pluginSettings.put(id, plugins.section(id).values());
         }
+        String instanceId = override(ENV_INSTANCE_ID, root.string("instance_id", ReplicationSettings.DEFAULT_INSTANCE_ID));
+        if (!ReplicationSettings.INSTANCE_ID.matcher(instanceId).matches()) {
+            throw new ConfigException((env.containsKey(ENV_INSTANCE_ID) ? ENV_INSTANCE_ID : "instance_id") + ": '" + instanceId
+                    + "' must be 1 to 32 lower-case letters, digits or underscores (it names this proxy's replication slots)");
+        }
+        Section replication = root.section("replication");
+        replication.checkKeys(REPLICATION_KEYS);
+        String enabledText = replication.string("enabled", "true").toLowerCase(java.util.Locale.ROOT);
+        if (!enabledText.equals("true") && !enabledText.equals("false")) {
+            throw new ConfigException("replication.enabled: '" + enabledText + "' is not true or false");
+        }
+        ReplicationSettings replicationSettings = new ReplicationSettings(enabledText.equals("true"), instanceId,
+                Duration.ofSeconds(parseInt(replication.string("checkpoint_interval_seconds", "60"), "replication.checkpoint_interval_seconds", 1, 86_400)),
+                Duration.ofMillis(parseInt(replication.string("status_interval_ms", "1000"), "replication.status_interval_ms", 100, 60_000)));
         return new ProxyConfig(listen, upstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout, clientLoginTimeout,
-                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel, pluginSettings);
+                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel, pluginSettings, logFormat, replicationSettings);
     }
 
     private String override(String envName, String fileValue) {

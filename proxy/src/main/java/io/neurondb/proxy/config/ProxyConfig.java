@@ -11,6 +11,7 @@ import java.time.Duration;
  * were merged and checked. Documented key by key in {@code conf/neurondb.yaml}.
  *
  * @param upstream the server, or null to start a local PostgreSQL from the system binaries
+ * @param logFormat how log lines are written: {@code text} (key=value) or {@code json}
  */
 public record ProxyConfig(
         HostAndPort listen,
@@ -25,7 +26,9 @@ public record ProxyConfig(
         TlsSettings tls,
         EmbeddedSettings embedded,
         String logLevel,
-        Map<String, Map<String, Object>> pluginSettings) {
+        Map<String, Map<String, Object>> pluginSettings,
+        String logFormat,
+        io.neurondb.proxy.replication.ReplicationSettings replication) {
 
     public ProxyConfig {
         pluginSettings = Map.copyOf(pluginSettings);
@@ -34,7 +37,7 @@ public record ProxyConfig(
     /** The same configuration pointing at another upstream (the local PostgreSQL once started). */
     public ProxyConfig withUpstream(UpstreamUrl newUpstream) {
         return new ProxyConfig(listen, newUpstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
-                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings);
+                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, logFormat, replication);
     }
 
     /** The {@code plugins: <pluginId>:} section, empty when the file has none. */

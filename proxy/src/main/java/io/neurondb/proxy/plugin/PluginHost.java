@@ -110,6 +110,12 @@ public final class PluginHost implements AutoCloseable {
         return found;
     }
 
+    /** The id of the plugin an extension instance comes from (for its settings section), or null. */
+    public String pluginIdOf(Object extension) {
+        PluginWrapper p = manager.whichPlugin(extension.getClass());
+        return p == null ? null : p.getPluginId();
+    }
+
     public List<String> startedPluginIds() {
         return manager.getStartedPlugins().stream().map(PluginWrapper::getPluginId)
                 .filter(id -> !failedToStart.contains(id)).toList();

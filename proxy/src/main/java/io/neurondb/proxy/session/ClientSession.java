@@ -70,6 +70,7 @@ public final class ClientSession implements SessionInfo {
     private StartupMessage startup;
     private String applicationName = "";
     private boolean superuser;
+    private String clientAddress;
     private NetSocket server;
     private FrameDecoder serverDecoder;
     /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
@@ -109,6 +110,7 @@ public final class ClientSession implements SessionInfo {
         this.connectionId = services.connectionIds().incrementAndGet();
         this.clientDecoder = new FrameDecoder(services.clientLimits(), FrameDecoder.Expect.STARTUP);
         this.tracker = services.observing() ? new StatementTracker(this, services::publish) : null;
+        services.meters().clientAccepted();
     }
 
     public void start() {
@@ -145,6 +147,7 @@ public final class ClientSession implements SessionInfo {
             throw new IllegalStateException("session " + connectionId + ": " + state + " -> " + next + " is not a valid transition");
         }
         log.trace("conn={} event=state from={} to={}", connectionId, state, next);
+        services.meters().moved(state, next);
         state = next;
         if ((next == SessionState.READY || next == SessionState.CLOSED) && loginTimer >= 0) {
             Vertx.currentContext().owner().cancelTimer(loginTimer);
@@ -160,6 +163,7 @@ public final class ClientSession implements SessionInfo {
 
     private void onClientBytes(Buffer chunk) {
         if (state != SessionState.CLOSED) {
+            services.meters().received(chunk.length());
             decodeClient(() -> clientDecoder.feed(chunk, this::onClientFrame));
         }
     }
@@ -632,7 +636,7 @@ public final class ClientSession implements SessionInfo {
                 log.warn("conn={} event=vector_routing_off database={} reason=\"{}\"", connectionId, database(), vectorDatabase.cause().getMessage());
             }
         }
-        pipeline = new RequestPipeline(new PipelineHost(), services.router(), db);
+        pipeline = new RequestPipeline(new PipelineHost(), services.router(), db, services.meters());
         return true;
     }
 
@@ -754,6 +758,13 @@ public final class ClientSession implements SessionInfo {
         @Override
         public <T> Future<T> blocking(java.util.concurrent.Callable<T> work) {
             return ClientSession.this.onSessionContext(context.executeBlocking(work, false));
+        }
+
+        @Override
+        public void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
+            if (tracker != null) {
+                tracker.routed(route, vector);
+            }
         }
     }
 
@@ -963,6 +974,7 @@ public final class ClientSession implements SessionInfo {
         if (toClient.isEmpty()) {
             return;
         }
+        services.meters().sent(toClient.length());
         toClient.writeTo(client, serverRead);
         if (serverToClient != null) {
             // A slow client: stop reading the server until the client has taken what we hold,
@@ -1054,6 +1066,11 @@ public final class ClientSession implements SessionInfo {
 
     @Override
     public String clientAddress() {
-        return client.remoteAddress() == null ? "" : client.remoteAddress().toString();
+        // Formatted once: every statement event carries it.
+        String a = clientAddress;
+        if (a == null) {
+            a = clientAddress = client.remoteAddress() == null ? "" : client.remoteAddress().toString();
+        }
+        return a;
     }
 }

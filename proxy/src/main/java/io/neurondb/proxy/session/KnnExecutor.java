@@ -1,9 +1,12 @@
 package io.neurondb.proxy.session;
 
 import io.neurondb.engine.SearchResult;
+import io.neurondb.plugin.api.StatementEvent;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.protocol.BindMessage;
 import io.neurondb.proxy.protocol.TransactionStatus;
 import io.neurondb.proxy.route.IndexDefinition;
+import io.neurondb.proxy.route.IndexMethod;
 import io.neurondb.proxy.route.KnnSpec;
 import io.neurondb.proxy.route.ParamPlan;
 import io.neurondb.proxy.route.StatementPlan;
@@ -42,14 +45,17 @@ final class KnnExecutor {
      * @param localAnswer the whole result when the engine answers alone, else null
      * @param route       how it was served, for the session's log: {@code engine}, {@code candidates}
      *                    (PostgreSQL joins the engine's rows) or {@code exact} (PostgreSQL alone), with why
+     * @param search      the index, k and search settings used, for statement observers
      */
-    record Prepared(List<Buffer> extras, LocalResults localAnswer, String route, float[] query) {
+    record Prepared(List<Buffer> extras, LocalResults localAnswer, String route, float[] query, StatementEvent.VectorSearch search) {
     }
 
     private final SessionSettings settings;
+    private final SessionMeters meters;
 
-    KnnExecutor(SessionSettings settings) {
+    KnnExecutor(SessionSettings settings, SessionMeters meters) {
         this.settings = settings;
+        this.meters = meters;
     }
 
     /**
@@ -64,19 +70,31 @@ final class KnnExecutor {
         Optional<ServedIndex> served = served(spec, database, catalog, status, writtenTables);
         if (query == null || limit == null || offset == null || limit < 0 || offset < 0 || limit + offset > MAX_SERVED || served.isEmpty()) {
             String why = served.isEmpty() ? "no ready index the session may use" : "limit/offset/vector not servable";
-            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null, "exact (" + why + ")", query);
+            int k = limit == null || offset == null ? -1 : (int) Math.min(Integer.MAX_VALUE, Math.max(-1, limit + offset));
+            return new Prepared(candidates(plan.params(), SearchResult.EMPTY), null, "exact (" + why + ")", query,
+                    new StatementEvent.VectorSearch(null, k, null, null));
         }
         ServedIndex index = served.get();
         int wanted = (int) (limit + offset);
         int fetch = spec.filtered() ? (int) Math.min(MAX_SERVED, Math.max((long) wanted * FILTER_OVERFETCH, FILTER_MIN_CANDIDATES)) : wanted;
-        SearchResult found = wanted == 0 ? SearchResult.EMPTY
-                : index.search(query, fetch, Math.max(settings.intValue("hnsw.ef_search"), fetch), settings.intValue("ivfflat.probes"));
+        int efSearch = Math.max(settings.intValue("hnsw.ef_search"), fetch);
+        int probes = settings.intValue("ivfflat.probes");
+        SearchResult found = SearchResult.EMPTY;
+        if (wanted > 0) {
+            long started = System.nanoTime();
+            found = index.search(query, fetch, efSearch, probes);
+            IndexDefinition d = index.definition();
+            meters.searched(database.database(), d.table().toString(), d.name(), System.nanoTime() - started);
+        }
+        boolean hnsw = index.definition().method() == IndexMethod.HNSW;
+        StatementEvent.VectorSearch search = new StatementEvent.VectorSearch(index.definition().qualifiedName(), wanted,
+                hnsw ? Integer.valueOf(efSearch) : null, hnsw ? null : Integer.valueOf(probes));
         if (spec.localAnswer() != null && !spec.filtered() && readableTables.contains(spec.table())) {
             return new Prepared(List.of(), localRows(spec.localAnswer(), index, found, (int) (long) offset, wanted),
-                    "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size(), query);
+                    "engine index=" + index.definition().qualifiedName() + " k=" + wanted + " found=" + found.size(), query, search);
         }
         return new Prepared(candidates(plan.params(), found), null,
-                "candidates index=" + index.definition().qualifiedName() + " k=" + wanted + " fetched=" + found.size(), query);
+                "candidates index=" + index.definition().qualifiedName() + " k=" + wanted + " fetched=" + found.size(), query, search);
     }
 
     private static Long bound(KnnSpec.Bound b, BindMessage bind) {

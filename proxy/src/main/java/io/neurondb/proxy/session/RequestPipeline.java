@@ -2,6 +2,7 @@ package io.neurondb.proxy.session;
 
 import io.neurondb.plugin.api.SqlFunction;
 import io.neurondb.plugin.api.SqlFunctionException;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.protocol.BackendMessages;
 import io.neurondb.proxy.protocol.BindMessage;
@@ -92,6 +93,10 @@ final class RequestPipeline implements ReplyQueue.Output {
 
         /** Runs blocking work on a worker thread; the future completes on the session's thread. */
         <T> Future<T> blocking(java.util.concurrent.Callable<T> work);
+
+        /** How the Query or Bind being handled is served, for statement observers ({@link StatementTracker#routed}). */
+        default void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
+        }
     }
 
     private final Host host;
@@ -129,12 +134,12 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** The statement being handled came in the extended protocol (injected statements then use their own name). */
     private boolean inExtendedBatch;
 
-    RequestPipeline(Host host, StatementRouter router, VectorDatabase database) {
+    RequestPipeline(Host host, StatementRouter router, VectorDatabase database, SessionMeters meters) {
         this.host = host;
         this.router = router;
         this.database = database;
         this.replies = new ReplyQueue(this, this::catalog);
-        this.knn = new KnnExecutor(settings);
+        this.knn = new KnnExecutor(settings, meters);
     }
 
     /** Nothing owed to the client by the server or the proxy (a pooled lease may go back). */
@@ -247,6 +252,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     private Future<?> runSimpleStatementNow(PlannedStatement s) {
         StatementPlan plan = servedBy(s.plan());
         sessionLog("query", describe(plan));
+        host.routed(StatementRoutes.of(plan), null);
         switch (plan) {
             case StatementPlan.Passthrough p -> forwardStatement("", "", s.sql(), new int[0], List.of(), p.effect(), false);
             case StatementPlan.Rewrite r -> {
@@ -261,6 +267,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 try {
                     KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     sessionLog("knn", run.route());
+                    host.routed(io.neurondb.plugin.api.StatementEvent.Route.VECTOR, run.search());
                     if (run.localAnswer() != null) {
                         LocalResults rows = run.localAnswer();
                         replies.add(PendingReply.local(rows::all));
@@ -388,6 +395,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         BindMessage kept = bind == null ? null : bind.withoutValues();
         ClientStatements.Portal portal = new ClientStatements.Portal(names.portalName(), s, kept, s.results.forPortal(kept));
         statements.putPortal(portal);
+        host.routed(StatementRoutes.of(s.plan), null);
         try {
             switch (s.plan) {
                 case StatementPlan.Passthrough p -> forwardBind(f);
@@ -395,6 +403,7 @@ final class RequestPipeline implements ReplyQueue.Output {
                 case StatementPlan.Knn k -> {
                     KnnExecutor.Prepared run = knn.prepare(k, bind, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     sessionLog("knn", run.route());
+                    host.routed(io.neurondb.plugin.api.StatementEvent.Route.VECTOR, run.search());
                     if (run.localAnswer() != null) {
                         portal.localRows = run.localAnswer();
                         replies.add(PendingReply.local(() -> List.of(BackendMessages.bindComplete())));

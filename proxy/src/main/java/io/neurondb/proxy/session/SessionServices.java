@@ -4,6 +4,7 @@ import io.neurondb.plugin.api.AdminCommand;
 import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
+import io.neurondb.proxy.metrics.SessionMeters;
 import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.plugin.PluginFunctions;
 import io.neurondb.proxy.net.ClientTlsUpgrade;
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param router    plans statements (shared cache)
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
  * @param functions the neurondb.* functions plugins answer
+ * @param meters    connections, bytes and engine searches, counted for the metrics endpoint
  * @param pool      the active pooling provider, or null for 1:1 sessions
  * @param adminCommands the admin console's commands (database {@code neurondb} / {@code pgbouncer} with a pool)
  */
@@ -42,14 +44,17 @@ public record SessionServices(
         VectorDatabases vectors,
         ProxyFacts facts,
         PluginFunctions functions,
+        SessionMeters meters,
         BackendConnectionProvider pool,
         List<AdminCommand> adminCommands) {
 
     /** Without a pooling provider: every session is 1:1. */
     public SessionServices(UpstreamConnector upstream, CancelRegistry cancels, FrameLimits clientLimits, Duration clientLoginTimeout,
                            ClientTlsUpgrade clientTls, List<StatementObserver> observers, AtomicLong connectionIds,
-                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts, PluginFunctions functions) {
-        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, functions, null, List.of());
+                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts, PluginFunctions functions,
+                           SessionMeters meters) {
+        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, functions,
+                meters, null, List.of());
     }
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);

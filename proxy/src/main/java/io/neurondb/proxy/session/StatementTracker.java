@@ -8,6 +8,7 @@ import io.neurondb.proxy.protocol.ErrorFields;
 import io.neurondb.proxy.protocol.Frame;
 import io.neurondb.proxy.protocol.FrontendMessages;
 import io.neurondb.proxy.protocol.PgProtocol;
+import io.neurondb.proxy.sql.SqlNormalizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,12 @@ import java.util.function.Consumer;
  * from its Query or Execute to the reply that completes it. Replies come back in request
  * order (the protocol guarantees it), so a FIFO of pending requests is enough; after an
  * error the server skips everything up to the next Sync, and so does this tracker.
+ *
+ * <p>It sees the client's frames before the {@link RequestPipeline} and the frames the client
+ * is sent after it, so times are what the client sees. The route comes from the pipeline,
+ * which reports its decision ({@link #routed}) while it handles the Query or the Bind this
+ * tracker has just seen; an Execute takes its portal's route. The text is normalised only
+ * when an observer asks for it ({@link SqlNormalizer#lazy}), never here on the event loop.
  */
 final class StatementTracker {
 
@@ -29,26 +36,54 @@ final class StatementTracker {
 
     private enum Kind { SIMPLE_QUERY, FUNCTION_CALL, PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC }
 
+    /** The pipeline's decision for a query or a portal. */
+    private static final class RouteNote {
+        Route route = Route.PASSTHROUGH;
+        StatementEvent.VectorSearch vector;
+    }
+
+    /** A bound portal: its statement's text and how the pipeline serves it. */
+    private record Portal(String sql, RouteNote note) {
+    }
+
+    private static final Portal UNKNOWN_PORTAL = new Portal("", new RouteNote());
+
     private static final class Pending {
         final Kind kind;
         final String sql;
+        final RouteNote note;
         final long startNanos;
         final Instant startedAt;
         long rows = -1;
         String sqlState;
 
         Pending(Kind kind, String sql) {
+            this(kind, sql, null);
+        }
+
+        Pending(Kind kind, String sql, RouteNote note) {
             this.kind = kind;
             this.sql = sql;
+            this.note = note;
             boolean timed = kind == Kind.SIMPLE_QUERY || kind == Kind.EXECUTE || kind == Kind.FUNCTION_CALL;
             this.startNanos = timed ? System.nanoTime() : 0;
             this.startedAt = timed ? Instant.now() : null;
         }
     }
 
+    // Requests that are not timed carry no state of their own: one shared instance each
+    // instead of an allocation per message on the relay's hot path.
+    private static final Pending UNTIMED_PARSE = new Pending(Kind.PARSE, null);
+    private static final Pending UNTIMED_BIND = new Pending(Kind.BIND, null);
+    private static final Pending UNTIMED_DESCRIBE = new Pending(Kind.DESCRIBE, null);
+    private static final Pending UNTIMED_CLOSE = new Pending(Kind.CLOSE, null);
+    private static final Pending UNTIMED_SYNC = new Pending(Kind.SYNC, null);
+
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final Map<String, String> statements = new HashMap<>();
-    private final Map<String, String> portals = new HashMap<>();
+    private final Map<String, Portal> portals = new HashMap<>();
+    /** Where the pipeline's report for the frame being handled goes (null: nowhere). */
+    private RouteNote routeTarget;
     private final SessionInfo session;
     private final Consumer<StatementEvent> sink;
 
@@ -59,37 +94,56 @@ final class StatementTracker {
 
     /** A frame the client sent, seen before it is forwarded. */
     void onClientFrame(Frame f) {
+        routeTarget = null;
         switch (f.type()) {
-            case PgProtocol.QUERY -> pending.add(new Pending(Kind.SIMPLE_QUERY, FrontendMessages.query(f).sql()));
+            case PgProtocol.QUERY -> {
+                routeTarget = new RouteNote();
+                pending.add(new Pending(Kind.SIMPLE_QUERY, FrontendMessages.query(f).sql(), routeTarget));
+            }
             case PgProtocol.FUNCTION_CALL -> pending.add(new Pending(Kind.FUNCTION_CALL, "<function call>"));
             case PgProtocol.PARSE -> {
                 FrontendMessages.Parse p = FrontendMessages.parse(f);
                 statements.put(p.statementName(), p.sql());
-                pending.add(new Pending(Kind.PARSE, null));
+                pending.add(UNTIMED_PARSE);
             }
             case PgProtocol.BIND -> {
                 FrontendMessages.Bind b = FrontendMessages.bind(f);
-                portals.put(b.portalName(), statements.getOrDefault(b.statementName(), ""));
-                pending.add(new Pending(Kind.BIND, null));
+                routeTarget = new RouteNote();
+                portals.put(b.portalName(), new Portal(statements.getOrDefault(b.statementName(), ""), routeTarget));
+                pending.add(UNTIMED_BIND);
             }
-            case PgProtocol.DESCRIBE -> pending.add(new Pending(Kind.DESCRIBE, null));
+            case PgProtocol.DESCRIBE -> pending.add(UNTIMED_DESCRIBE);
             case PgProtocol.EXECUTE -> {
-                String portal = FrontendMessages.execute(f).portalName();
-                pending.add(new Pending(Kind.EXECUTE, portals.getOrDefault(portal, "")));
+                Portal portal = portals.getOrDefault(FrontendMessages.execute(f).portalName(), UNKNOWN_PORTAL);
+                pending.add(new Pending(Kind.EXECUTE, portal.sql(), portal.note()));
             }
             case PgProtocol.CLOSE -> {
                 FrontendMessages.Target t = FrontendMessages.target(f);
                 (t.isStatement() ? statements : portals).remove(t.name());
-                pending.add(new Pending(Kind.CLOSE, null));
+                pending.add(UNTIMED_CLOSE);
             }
-            case PgProtocol.SYNC -> pending.add(new Pending(Kind.SYNC, null));
+            case PgProtocol.SYNC -> pending.add(UNTIMED_SYNC);
             default -> {
                 // Flush, CopyData/Done/Fail, Terminate: no reply of their own.
             }
         }
     }
 
-    /** A frame the server sent, seen before it is forwarded. */
+    /**
+     * The pipeline's decision for the Query or Bind just seen: the strongest route of a
+     * query's statements wins, and a kNN statement adds what it searched.
+     */
+    void routed(Route route, StatementEvent.VectorSearch vector) {
+        if (routeTarget == null) {
+            return;
+        }
+        routeTarget.route = StatementRoutes.stronger(routeTarget.route, route);
+        if (vector != null) {
+            routeTarget.vector = vector;
+        }
+    }
+
+    /** A frame sent to the client (the server's, or the proxy's own answer), seen before it leaves. */
     void onServerFrame(Frame f) {
         Pending head = pending.peek();
         if (head == null) {
@@ -128,12 +182,16 @@ final class StatementTracker {
             return;
         }
         // Extended protocol: the failed request and everything after it up to Sync are
-        // skipped by the server, and their replies will never come.
+        // skipped by the server, and their replies will never come. The first Execute among
+        // them is the statement that failed, whether the error came at its Execute or
+        // earlier, at its Parse or Bind (a missing table, a syntax error); later ones never ran.
+        boolean reported = false;
         while (!pending.isEmpty() && pending.peek().kind != Kind.SYNC) {
             Pending skipped = pending.poll();
-            if (skipped.kind == Kind.EXECUTE && skipped == head) {
+            if (skipped.kind == Kind.EXECUTE && !reported) {
                 skipped.sqlState = sqlState;
                 complete(skipped, Protocol.EXTENDED);
+                reported = true;
             }
         }
     }
@@ -163,8 +221,9 @@ final class StatementTracker {
 
     private void complete(Pending p, Protocol protocol) {
         long duration = System.nanoTime() - p.startNanos;
+        RouteNote note = p.note == null ? UNKNOWN_PORTAL.note() : p.note;
         sink.accept(new StatementEvent(session.connectionId(), session.database(), session.user(),
-                session.applicationName(), session.clientAddress(), protocol, Route.PASSTHROUGH,
-                p.sql, p.startedAt, duration, p.rows, p.sqlState));
+                session.applicationName(), session.clientAddress(), protocol, note.route,
+                p.sql, p.startedAt, duration, p.rows, p.sqlState, SqlNormalizer.lazy(p.sql), note.vector));
     }
 }

@@ -45,6 +45,11 @@ final class WriteBatch {
         copied.appendBuffer(bytes);
     }
 
+    /** Bytes collected so far. */
+    int length() {
+        return copied != null ? copied.length() : runEnd - runStart;
+    }
+
     boolean isEmpty() {
         return runSource == null && copied == null;
     }

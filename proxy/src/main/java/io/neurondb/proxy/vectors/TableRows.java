@@ -26,6 +26,18 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
      *             {@code column does not have dimensions}
      */
     static Future<TableRows> load(Pool pool, TableName table, String column, String keyColumn, Integer dims) {
+        return load(pool, table, column, keyColumn, dims, null);
+    }
+
+    /**
+     * As {@link #load(Pool, TableName, String, String, Integer)}, inside the exported snapshot
+     * {@code snapshot} ({@code SET TRANSACTION SNAPSHOT}) when not null, so the rows are exactly
+     * those a replication slot's stream continues from. Logs progress (rows, rows/s, ETA).
+     */
+    static Future<TableRows> load(Pool pool, TableName table, String column, String keyColumn, Integer dims, String snapshot) {
+        if (snapshot != null && !snapshot.matches("[0-9A-Fa-f-]+")) {
+            return Future.failedFuture(new IllegalArgumentException("not a snapshot name: " + snapshot));
+        }
         if (dims == null) {
             return Future.failedFuture(new VectorSqlException(VectorSqlException.INTERNAL_ERROR, "column does not have dimensions"));
         }
@@ -33,6 +45,8 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
         String col = SqlIdentifiers.quote(column);
         String key = SqlIdentifiers.quote(keyColumn);
         return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute()
+                .compose(v -> snapshot == null ? Future.succeededFuture()
+                        : conn.query("SET TRANSACTION SNAPSHOT '" + snapshot + "'").execute())
                 .compose(v -> conn.preparedQuery("""
                         SELECT a.atttypid::int8 AS key_type FROM pg_attribute a
                          WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped""")
@@ -52,7 +66,7 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
                                     return Future.failedFuture(new VectorSqlException("54000",
                                             "index would hold " + n + " vectors of " + dims + " dimensions, more than one build can load"));
                                 }
-                                Builder b = new Builder((int) n, dims, keyType);
+                                Builder b = new Builder((int) n, dims, keyType, new CopyProgress(table.toString(), n));
                                 // array_send: the array's binary form as bytea, parsed straight into the float[]
                                 // (no boxed Float per element on the event loop).
                                 return conn.prepare("SELECT " + key + ", pg_catalog.array_send(" + col + ") FROM " + qualified
@@ -84,7 +98,10 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
         private float[] vectors;
         private int count;
 
-        Builder(int expected, int dims, int keyType) {
+        private final CopyProgress progress;
+
+        Builder(int expected, int dims, int keyType, CopyProgress progress) {
+            this.progress = progress;
             this.dims = dims;
             this.keyType = keyType;
             this.keys = new long[expected];
@@ -99,9 +116,11 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
             }
             readArray(r.getBuffer(1), vectors, count * dims, dims);
             keys[count++] = r.getLong(0);
+            progress.row();
         }
 
         TableRows finish() {
+            progress.done();
             if (count != keys.length) {
                 keys = Arrays.copyOf(keys, count);
                 vectors = Arrays.copyOf(vectors, count * dims);

@@ -63,6 +63,8 @@ public final class VectorDatabase {
     /** Names of indexes being prepared or prepared but not yet registered. */
     private final Set<String> reserved = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Replication sync of this database's indexes; null when indexes follow writes through the proxy by rebuilds. */
+    private volatile IndexSync sync;
 
     VectorDatabase(String database, Vertx vertx, Pool pool, ComputeBackend compute, WorkerExecutor builds,
                    int buildThreads, long debounceMillis) {
@@ -214,7 +216,9 @@ public final class VectorDatabase {
                                         "The primary key value is the row id the index returns.",
                                         "Add a smallint, integer or bigint primary key to the table.", null);
                             }
-                            return buildFromTable(def, dims)
+                            IndexSync s = sync;
+                            return (s != null ? s.prepare(def, dims).recover(x -> Future.failedFuture(VectorSqlException.from(x)))
+                                    : buildFromTable(def, dims))
                                     .map(b -> new PreparedIndex(def, b.index, b.keyTypeOid, b.rows, b.seconds, false))
                                     .onFailure(x -> release(def));
                         });
@@ -323,10 +327,15 @@ public final class VectorDatabase {
             e.index = p.index();
             e.keyTypeOid = p.keyTypeOid();
             e.buildSeconds = p.buildSeconds();
-            e.current = true;
+            IndexSync s = sync;
+            e.current = s == null;
             e.state = IndexState.READY;
             entries.put(def.qualifiedName(), e);
             droppedAt.remove(def.qualifiedName());
+            if (s != null) {
+                // Served once the transactions kept while it was built are replayed onto it.
+                s.attach(e, p.index()).onSuccess(v -> e.current = true).onFailure(x -> buildFailed(e, x));
+            }
             updateIndexes(list -> {
                 list.removeIf(d -> d.qualifiedName().equals(def.qualifiedName()));
                 list.add(def);
@@ -341,6 +350,10 @@ public final class VectorDatabase {
     /** Frees a prepared index that will not be registered. */
     public void discard(PreparedIndex p) {
         if (!p.alreadyExists()) {
+            IndexSync s = sync;
+            if (s != null) {
+                s.cancel(p.def());
+            }
             release(p.def());
         }
     }
@@ -369,6 +382,10 @@ public final class VectorDatabase {
                 dropEntry(e);
             }
             droppedAt.put(def.qualifiedName(), changes.incrementAndGet());
+            IndexSync s = sync;
+            if (s != null) {
+                s.forget(def);
+            }
             updateIndexes(list -> {
                 list.removeIf(d -> d.qualifiedName().equals(def.qualifiedName()));
                 return list;
@@ -413,6 +430,9 @@ public final class VectorDatabase {
      * stale (not served) until a rebuild, started after a short quiet period, catches up.
      */
     public void tablesChanged(List<TableName> tables) {
+        if (sync != null) {
+            return; // the replication stream brings these writes
+        }
         for (Entry e : indexesOn(tables)) {
             markWritten(e);
         }
@@ -423,6 +443,9 @@ public final class VectorDatabase {
      * is running, treated as written.
      */
     public void tablesTruncated(List<TableName> tables) {
+        if (sync != null) {
+            return; // the replication stream brings the TRUNCATE
+        }
         for (Entry e : indexesOn(tables)) {
             synchronized (e) {
                 if (e.dropped) {
@@ -487,6 +510,14 @@ public final class VectorDatabase {
 
     /** Starts a build of {@code e}, or queues one after the running build. */
     private void requestBuild(Entry e, Promise<Void> waiter) {
+        IndexSync s = sync;
+        if (s != null) {
+            if (!s.takingEntries() && waiter == null) {
+                return; // the sync's first start builds every entry from its slot's snapshot
+            }
+            syncBuild(s, e, waiter);
+            return;
+        }
         List<Promise<Void>> waiters;
         long seq;
         synchronized (e) {
@@ -553,18 +584,142 @@ public final class VectorDatabase {
         });
     }
 
-    private record Built(VectorIndex index, int keyTypeOid, long rows, double seconds) {
+    record Built(VectorIndex index, int keyTypeOid, long rows, double seconds) {
     }
 
     /** Loads the column (on the pool's event loop, streamed) and builds on the build executor. */
     private Future<Built> buildFromTable(IndexDefinition def, Integer dims) {
+        return buildFromSnapshot(def, dims, null);
+    }
+
+    /** As {@link #buildFromTable}, inside an exported snapshot when {@code snapshot} is not null. */
+    Future<Built> buildFromSnapshot(IndexDefinition def, Integer dims, String snapshot) {
         long start = System.nanoTime();
-        return TableRows.load(pool, def.table(), def.column(), def.keyColumn(), dims)
+        return TableRows.load(pool, def.table(), def.column(), def.keyColumn(), dims, snapshot)
                 .compose(rows -> builds.executeBlocking(() -> {
                     VectorIndex index = IndexBuilds.build(def, rows, compute, buildThreads);
                     return new Built(index, rows.keyTypeOid(), rows.count(), (System.nanoTime() - start) / 1e9);
                 }, false))
                 .recover(t -> Future.failedFuture(VectorSqlException.from(t)));
+    }
+
+    // ------------------------------------------------------------------ replication sync
+
+    /** Follows this database through logical replication from now on (before {@link #start}). */
+    void followBy(IndexSync s) {
+        this.sync = s;
+    }
+
+    IndexSync sync() {
+        return sync;
+    }
+
+    /** Replication is not possible here: indexes follow writes through the proxy by rebuilds, as without it. */
+    void fallBackToRebuilds() {
+        sync = null;
+        for (Entry e : List.copyOf(entries.values())) {
+            if (e.index == null) {
+                requestBuild(e, null);
+            }
+        }
+    }
+
+    /** A build of {@code e} consistent with the stream (REINDEX, or an index added while streaming). */
+    private void syncBuild(IndexSync s, Entry e, Promise<Void> waiter) {
+        synchronized (e) {
+            if (e.dropped || closed) {
+                if (waiter != null) {
+                    waiter.tryFail(new VectorSqlException(VectorSqlException.UNDEFINED_OBJECT, "index \"" + e.def.name() + "\" was dropped"));
+                }
+                return;
+            }
+            if (e.index == null) {
+                e.state = IndexState.BUILDING;
+            }
+        }
+        s.prepare(e.def, dimsOf(e.def))
+                .compose(b -> s.attach(e, b.index()).map(v -> b))
+                .onSuccess(b -> {
+                    installBuilt(e, b);
+                    if (waiter != null) {
+                        waiter.tryComplete();
+                    }
+                })
+                .onFailure(x -> {
+                    buildFailed(e, x);
+                    if (waiter != null) {
+                        waiter.tryFail(VectorSqlException.from(x));
+                    }
+                });
+    }
+
+    void requestSyncBuild(Entry e) {
+        IndexSync s = sync;
+        if (s != null) {
+            syncBuild(s, e, null);
+        }
+    }
+
+    List<Entry> entriesForSync() {
+        return List.copyOf(entries.values());
+    }
+
+    Integer dimsOf(IndexDefinition def) {
+        return catalog.table(def.table()).map(t -> t.vectorDims().get(def.column())).orElse(null);
+    }
+
+    /** A build finished and its index already holds what the stream applied: served from now on. */
+    void installBuilt(Entry e, Built b) {
+        synchronized (e) {
+            if (e.dropped) {
+                return;
+            }
+            e.index = b.index();
+            e.keyTypeOid = b.keyTypeOid();
+            e.buildSeconds = b.seconds();
+            e.error = null;
+            e.current = true;
+            e.state = IndexState.READY;
+        }
+        log.info("event=index_built db={} index={} rows={} build_seconds={} state=ready", database, e.def.qualifiedName(),
+                b.rows(), String.format("%.3f", b.seconds()));
+    }
+
+    /** An index loaded from its checkpoint: served from now on, the stream brings it up to date. */
+    void installLoaded(Entry e, VectorIndex index, int keyTypeOid) {
+        synchronized (e) {
+            if (e.dropped) {
+                return;
+            }
+            e.index = index;
+            e.keyTypeOid = keyTypeOid;
+            e.error = null;
+            e.current = true;
+            e.state = IndexState.READY;
+        }
+    }
+
+    void buildFailed(Entry e, Throwable t) {
+        VectorSqlException x = VectorSqlException.from(t);
+        synchronized (e) {
+            e.state = IndexState.FAILED;
+            e.error = x.getMessage();
+        }
+        log.warn("event=index_build_failed db={} index={} sqlstate={} error=\"{}\"", database, e.def.qualifiedName(),
+                x.sqlState(), x.getMessage());
+    }
+
+    /** The index is about to be rebuilt from a new snapshot: not served until then. */
+    void replicaStale(Entry e) {
+        synchronized (e) {
+            e.current = false;
+            e.state = IndexState.BUILDING;
+        }
+    }
+
+    /** TRUNCATE arrived through the stream: an empty index of the same kind takes its place. */
+    void replaceWithEmpty(Entry e, int dims) {
+        e.index = IndexBuilds.empty(e.def, dims, compute);
     }
 
     // ------------------------------------------------------------------ stats
@@ -587,6 +742,32 @@ public final class VectorDatabase {
         return out;
     }
 
+    /** Whether the engine index {@code schema.name} holds row {@code rowId} now (operators' and tests' view of the contents). */
+    public boolean holds(String schema, String name, long rowId) {
+        Entry e = entries.get(schema + "." + name);
+        VectorIndex index = e == null ? null : e.index;
+        return index != null && index.contains(rowId);
+    }
+
+    /** Rows the engine index {@code schema.name} holds now, -1 when it holds none. */
+    public int rows(String schema, String name) {
+        Entry e = entries.get(schema + "." + name);
+        VectorIndex index = e == null ? null : e.index;
+        return index == null ? -1 : index.size();
+    }
+
+    /** The replication position applied to this database's indexes, empty when replication sync is off. */
+    public java.util.OptionalLong appliedLsn() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.appliedLsn());
+    }
+
+    /** This database's replication slot name, empty when replication sync is off. */
+    public Optional<String> replicationSlot() {
+        IndexSync s = sync;
+        return s == null ? Optional.empty() : Optional.of(s.slot());
+    }
+
     /** The state of one index, or empty when the engine does not hold it. */
     public Optional<IndexState> state(String schema, String name) {
         Entry e = entries.get(schema + "." + name);
@@ -604,6 +785,10 @@ public final class VectorDatabase {
         synchronized (this) {
             closed = true;
         }
+        IndexSync s = sync;
+        if (s != null) {
+            s.close();
+        }
         for (Entry e : List.copyOf(entries.values())) {
             dropEntry(e);
         }
@@ -611,7 +796,7 @@ public final class VectorDatabase {
     }
 
     /** One engine index and its build state; fields written under the entry's lock. */
-    private static final class Entry {
+    static final class Entry {
         final IndexDefinition def;
         final long born;
         volatile VectorIndex index;

@@ -45,6 +45,9 @@ public final class VectorDatabases implements AutoCloseable {
     private volatile boolean closed;
     /** TLS towards the server for the proxy's own connections; null = as the relay's default (none). */
     private volatile io.neurondb.proxy.config.TlsSettings tls;
+    private volatile io.neurondb.proxy.replication.ReplicationSettings replication = io.neurondb.proxy.replication.ReplicationSettings.DISABLED;
+    private volatile java.nio.file.Path dataDir;
+    private final ReplicationMetrics metrics = new ReplicationMetrics();
 
     /**
      * @param buildThreads threads one HNSW build uses; keep it below the core count so the
@@ -67,6 +70,22 @@ public final class VectorDatabases implements AutoCloseable {
     /** The upstream TLS settings the relay uses, applied to the catalog and index-build connections too. */
     public VectorDatabases upstreamTls(io.neurondb.proxy.config.TlsSettings settings) {
         this.tls = settings;
+        return this;
+    }
+
+    /**
+     * Follow every database through logical replication (publication, slot, checkpoints under
+     * {@code dataDir}); without this call the indexes follow writes through the proxy by rebuilds.
+     */
+    public VectorDatabases replication(io.neurondb.proxy.replication.ReplicationSettings settings, java.nio.file.Path dataDir) {
+        this.replication = Objects.requireNonNull(settings, "settings");
+        this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+        return this;
+    }
+
+    /** The host's meter registry: replication lag, positions, re-snapshots and copy progress go there. */
+    public VectorDatabases meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+        metrics.bind(registry);
         return this;
     }
 
@@ -107,8 +126,19 @@ public final class VectorDatabases implements AutoCloseable {
                 .using(vertx)
                 .build();
         VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
+        io.neurondb.proxy.replication.ReplicationSettings repl = replication;
+        IndexSync sync = repl.enabled()
+                ? new IndexSync(db, pool, () -> PgConnection.connect(vertx, options).map(c -> (io.vertx.sqlclient.SqlConnection) c),
+                        upstream, tls, repl, dataDir, compute, buildThreads, metrics)
+                : null;
         Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
+            if (sync != null) {
+                db.followBy(sync);
+            }
             db.start(catalog);
+            if (sync != null) {
+                sync.start();
+            }
             log.info("event=vector_database_opened db={} vector_tables={} indexes={}", database,
                     catalog.tables().size(), catalog.indexes().size());
             return db;

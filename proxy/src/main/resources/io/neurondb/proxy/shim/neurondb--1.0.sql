@@ -15,7 +15,8 @@
 -- Every reference to another object of the shim is schema-qualified: pg_dump restores with
 -- an empty search_path, and CHECK constraints call neurondb.vector_check while it does.
 
-CREATE SCHEMA neurondb;
+-- IF NOT EXISTS: the slow-query plugin may have made the schema for neurondb.slow_queries first.
+CREATE SCHEMA IF NOT EXISTS neurondb;
 COMMENT ON SCHEMA neurondb IS 'NeuronDB catalog and helpers (installed by the NeuronDB proxy)';
 -- Like an extension's objects: every role may call the functions (CHECK constraints on
 -- vector columns call neurondb.vector_check for whoever inserts) and read the catalog.

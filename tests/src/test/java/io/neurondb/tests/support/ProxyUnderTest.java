@@ -36,7 +36,8 @@ public final class ProxyUnderTest implements AutoCloseable {
 
     /**
      * @param upstreamPort where the proxy sends clients (a closed port tests unreachable servers)
-     * @param extraYaml    more config keys, as YAML; {@code metrics_port} there replaces the default 0 (off)
+     * @param extraYaml    more config keys, as YAML; {@code metrics_port} there replaces the default 0 (off),
+     *                     a {@code replication:} section the default {@code enabled: false}
      */
     public static ProxyUnderTest start(int upstreamPort, String extraYaml, List<StatementObserver> observers) {
         return start(upstreamPort, extraYaml, observers, null);
@@ -49,6 +50,9 @@ public final class ProxyUnderTest implements AutoCloseable {
             String yaml = "listen: 127.0.0.1:" + port + "\n"
                     + "upstream: postgresql://postgres:postgres@127.0.0.1:" + upstreamPort + "/postgres\n"
                     + (extraYaml.contains("metrics_port:") ? "" : "metrics_port: 0\n")
+                    // Replication sync leaves a slot per database, which blocks DROP DATABASE in other
+                    // suites' clean-up: only tests that ask for it (a replication: section) get it.
+                    + (extraYaml.contains("replication:") ? "" : "replication:\n  enabled: false\n")
                     + "event_loops: 2\n"
                     + "connect_timeout_ms: 2000\n"
                     + (pluginsDir != null ? "plugins_dir: " + pluginsDir + "\n" : "")

@@ -1,0 +1,191 @@
+package io.neurondb.plugins.slowquery;
+
+import io.neurondb.plugin.api.UpstreamServer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes the buffer to {@code neurondb.slow_queries} in batches, one batch at a time, on a
+ * context of its own, over one connection of the proxy's own login (straight to PostgreSQL,
+ * so its INSERTs are not statements the proxy observes). A batch that fails goes back to the
+ * buffer, whose bound then decides what is dropped. Also runs the retention delete.
+ */
+final class SlowQueryWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(SlowQueryWriter.class);
+    /** A failing server is reported once per this many milliseconds, not once per flush. */
+    private static final long FAILURE_LOG_INTERVAL_MS = 60_000;
+
+    private final SlowQuerySettings settings;
+    private final RecordBuffer buffer;
+    private final java.util.function.IntConsumer written;
+    private final Context context;
+    private final Pool pool;
+    private long flushTimer = -1;
+    private long retentionTimer = -1;
+    private boolean flushing;
+    private boolean tableReady;
+    private boolean closed;
+    private long lastFailureLog;
+
+    SlowQueryWriter(Vertx vertx, UpstreamServer upstream, SlowQuerySettings settings, RecordBuffer buffer,
+                    java.util.function.IntConsumer written) {
+        this.settings = settings;
+        this.buffer = buffer;
+        this.written = written;
+        this.context = vertx.getOrCreateContext();
+        this.pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(4).setConnectionTimeout(10)
+                        .setConnectionTimeoutUnit(TimeUnit.SECONDS).setName("neurondb-slow-query"))
+                .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout(5000))
+                .connectingTo(connectOptions(upstream, settings.database()))
+                .using(vertx)
+                .build();
+    }
+
+    static PgConnectOptions connectOptions(UpstreamServer upstream, String database) {
+        PgConnectOptions options = new PgConnectOptions()
+                .setHost(upstream.host())
+                .setPort(upstream.port())
+                .setDatabase(database)
+                .setUser(upstream.user())
+                .setProperties(Map.of("application_name", "neurondb-slow-query"));
+        if (upstream.password() != null) {
+            options.setPassword(upstream.password());
+        }
+        String mode = upstream.tlsMode() == null ? "disable" : upstream.tlsMode();
+        if (!mode.equals("disable")) {
+            options.setSslMode(switch (mode) {
+                case "require" -> SslMode.REQUIRE;
+                case "verify-full" -> SslMode.VERIFY_FULL;
+                default -> SslMode.PREFER;
+            });
+            ClientSSLOptions ssl = new ClientSSLOptions();
+            if (mode.equals("verify-full")) {
+                ssl.setTrustOptions(new PemTrustOptions().addCertPath(upstream.caFile())).setHostnameVerificationAlgorithm("HTTPS");
+            } else {
+                ssl.setTrustAll(true).setHostnameVerificationAlgorithm("");
+            }
+            options.setSslOptions(ssl);
+        }
+        return options;
+    }
+
+    void start() {
+        context.runOnContext(v -> {
+            flushTimer = context.owner().setPeriodic(settings.flushIntervalMillis(), id -> flush());
+            if (settings.retentionDays() > 0) {
+                retentionTimer = context.owner().setPeriodic(1000, settings.retentionIntervalSeconds() * 1000, id -> deleteExpired());
+            }
+        });
+    }
+
+    /** Writes the next batch unless one is being written; a full batch is followed at once by the next. */
+    void flush() {
+        if (flushing || closed) {
+            return;
+        }
+        List<SlowQueryRecord> batch = buffer.take(settings.batchSize());
+        if (batch.isEmpty()) {
+            return;
+        }
+        flushing = true;
+        ensureTable()
+                .compose(v -> pool.preparedQuery(SlowQueryTable.INSERT).executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
+                .onComplete(ar -> {
+                    flushing = false;
+                    if (ar.succeeded()) {
+                        written.accept(batch.size());
+                        if (buffer.size() >= settings.batchSize()) {
+                            context.runOnContext(x -> flush());
+                        }
+                        return;
+                    }
+                    if (SlowQueryTable.missing(ar.cause())) {
+                        tableReady = false; // dropped meanwhile (DROP EXTENSION neurondb): made again next time
+                    }
+                    buffer.putBack(batch);
+                    failed("write", ar.cause());
+                });
+    }
+
+    private Future<Void> ensureTable() {
+        if (tableReady) {
+            return Future.succeededFuture();
+        }
+        return pool.query(SlowQueryTable.CREATE).execute().map(rs -> {
+            tableReady = true;
+            log.info("event=slow_query_table_ready database={}", settings.database());
+            return null;
+        });
+    }
+
+    /** The retention delete; a table not made yet has nothing to delete. */
+    Future<Integer> deleteExpired() {
+        Promise<Integer> done = Promise.promise();
+        context.runOnContext(v -> pool.preparedQuery(SlowQueryTable.RETENTION).execute(Tuple.of(settings.retentionDays()))
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        int n = ar.result().rowCount();
+                        if (n > 0) {
+                            log.info("event=slow_query_retention deleted={} retention_days={}", n, settings.retentionDays());
+                        }
+                        done.complete(n);
+                    } else if (SlowQueryTable.missing(ar.cause())) {
+                        done.complete(0);
+                    } else {
+                        failed("retention", ar.cause());
+                        done.fail(ar.cause());
+                    }
+                }));
+        return done.future();
+    }
+
+    private void failed(String what, Throwable cause) {
+        long now = System.currentTimeMillis();
+        if (now - lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
+            lastFailureLog = now;
+            log.warn("event=slow_query_{}_failed database={} buffered={} error=\"{}\"", what, settings.database(), buffer.size(),
+                    String.valueOf(cause.getMessage()).replace('"', '\''));
+        }
+    }
+
+    /** Stops the timers, writes one last batch if the server takes it, and closes the connection. */
+    Future<Void> close() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            context.owner().cancelTimer(flushTimer);
+            if (retentionTimer >= 0) {
+                context.owner().cancelTimer(retentionTimer);
+            }
+            Future<?> last = Future.succeededFuture();
+            if (!flushing && !closed) {
+                List<SlowQueryRecord> batch = buffer.take(settings.batchSize());
+                if (!batch.isEmpty()) {
+                    last = ensureTable().compose(x -> pool.preparedQuery(SlowQueryTable.INSERT)
+                            .executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
+                            .onSuccess(rs -> written.accept(batch.size()));
+                }
+            }
+            closed = true;
+            last.onComplete(ar -> pool.close().onComplete(x -> done.complete()));
+        });
+        return done.future();
+    }
+}

@@ -1,0 +1,23 @@
+package io.neurondb.proxy.replication;
+
+/**
+ * What a {@link SlotStream} feeds. Every call comes from the stream's own thread, one at a
+ * time, so the sink needs no locking against itself.
+ */
+public interface TransactionSink {
+
+    /** Applies one committed transaction; called in commit order. */
+    void apply(ReplicatedTransaction transaction);
+
+    /**
+     * No transaction is open and everything received is applied: the sink is current up to
+     * {@code lsn} (the server's last reported position), which may move its applied position.
+     */
+    void caughtUp(long lsn);
+
+    /**
+     * Between transactions, when work is due (checkpoints, queued tasks). Returns the position
+     * that is durable: the slot's flushed position may advance up to it.
+     */
+    long between();
+}
