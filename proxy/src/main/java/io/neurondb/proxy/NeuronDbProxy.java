@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.neurondb.plugin.api.MetricsBinder;
 import io.neurondb.plugin.api.SqlFunction;
+import io.neurondb.plugin.api.AdminCommand;
+import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.plugin.api.UpstreamServer;
 import io.neurondb.proxy.config.ProxyConfig;
@@ -130,11 +132,13 @@ public final class NeuronDbProxy implements AutoCloseable {
         PluginFunctions functions = new PluginFunctions(plugins.extensions(SqlFunction.class));
         StatementRouter router = new StatementRouter(ROUTER_CACHE_BYTES, java.util.Set.copyOf(functions.names()));
         ProxyFacts facts = new ProxyFacts(gpu.enabled(), gpu.deviceCount());
+        BackendConnectionProvider pool = activeProvider(plugins);
+        List<AdminCommand> adminCommands = List.copyOf(plugins.extensions(AdminCommand.class));
         VectorDatabases vectorsForSessions = vectors;
         try {
             vertx.deployVerticle(() -> new ListenerVerticle(effective, upstream -> new SessionServices(
                             upstream, cancels, effective.clientLimits(), effective.clientLoginTimeout(), clientTls, List.copyOf(observers), connectionIds,
-                            router, vectorsForSessions, facts, functions, sessionMeters)),
+                            router, vectorsForSessions, facts, functions, sessionMeters, pool, adminCommands)),
                     new DeploymentOptions().setInstances(config.eventLoops()))
                     .await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -169,6 +173,24 @@ public final class NeuronDbProxy implements AutoCloseable {
             binder.bindTo(meters);
         }
         return plugins;
+    }
+
+    /**
+     * The pooling provider sessions use, or null for 1:1 sessions: the first that says it is
+     * active (a pooling plugin stays inactive unless configured).
+     */
+    private static BackendConnectionProvider activeProvider(PluginHost plugins) {
+        for (BackendConnectionProvider p : plugins.extensions(BackendConnectionProvider.class)) {
+            try {
+                if (p.active()) {
+                    log.info("event=pooling_provider name={}", p.name());
+                    return p;
+                }
+            } catch (RuntimeException e) {
+                log.error("event=pooling_provider_failed provider={} error=\"{}\"", p.getClass().getName(), e.toString());
+            }
+        }
+        return null;
     }
 
     private static String rootMessage(Throwable e) {

@@ -1,5 +1,11 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.plugin.api.BackendConnectionProvider;
+import io.neurondb.plugin.api.BackendConnectionProvider.AuthStep;
+import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
+import io.neurondb.plugin.api.BackendConnectionProvider.PoolMode;
+import io.neurondb.plugin.api.BackendConnectionProvider.PooledClient;
+import io.neurondb.plugin.api.BackendUnavailableException;
 import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
 import io.neurondb.proxy.protocol.AuthenticationRequest;
 import io.neurondb.proxy.protocol.BackendKeyData;
@@ -7,6 +13,7 @@ import io.neurondb.proxy.protocol.ErrorFields;
 import io.neurondb.proxy.protocol.Frame;
 import io.neurondb.proxy.protocol.FrameDecoder;
 import io.neurondb.proxy.protocol.FrameLimits;
+import io.neurondb.proxy.protocol.MessageWriter;
 import io.neurondb.proxy.protocol.MessageReader;
 import io.neurondb.proxy.protocol.PgProtocol;
 import io.neurondb.proxy.protocol.ProtocolException;
@@ -27,10 +34,19 @@ import io.vertx.core.net.NetSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
- * One client connection and the server connection it runs on (1:1 mode): the startup and
- * authentication relay, then the message relay with backpressure both ways. Everything here
- * runs on the event loop that accepted the client, so no field needs synchronisation.
+ * One client connection and the server connection it runs on: in 1:1 mode the startup and
+ * authentication relay, then the message relay with backpressure both ways. With an active
+ * pooling provider ({@link SessionServices#pool()}) the provider checks the client's password,
+ * and the session borrows a server connection (a lease) when it has work: for the whole
+ * session in session mode, per transaction in transaction mode, where {@link PooledServerLink}
+ * keeps prepared statements and settings across server connections. Everything here runs on
+ * the event loop that accepted the client, so no field needs synchronisation; a borrowed
+ * server connection living on another event loop has its events moved to this one.
  *
  * <p>Client and server bytes go through their own {@link FrameDecoder}; frames are inspected
  * and forwarded as the original bytes; only BackendKeyData, the SASL mechanism list and an
@@ -73,6 +89,16 @@ public final class ClientSession implements SessionInfo {
     /** The read being handled on each side: frames are views on it until the handler returns. */
     private final BorrowedRead clientRead = new BorrowedRead();
     private final BorrowedRead serverRead = new BorrowedRead();
+
+    // ---- pooled mode (all null / unused in 1:1 mode) ----
+    private PooledClient pooled;
+    private PoolMode poolMode;
+    private BackendLease lease;
+    private PooledServerLink link;
+    private final SessionVariables variables = new SessionVariables();
+    /** Set while handling a server read when the lease can go back once the read is done. */
+    private boolean releaseAfterRead;
+    private AdminConsole console;
 
     /** Frames decoded from one read, written with one write. */
     private final WriteBatch toServer = new WriteBatch();
@@ -165,6 +191,8 @@ public final class ClientSession implements SessionInfo {
                     closeBoth("client_terminated_during_auth");
                 } else if (frame.type() != PgProtocol.PASSWORD_MESSAGE) {
                     throw ProtocolException.violation("expected password response, got message type " + PgProtocol.describeType(frame.type()));
+                } else if (pooled != null) {
+                    runLoginStep(pooled.authenticate(Buffer.buffer(frame.payload().getBytes()))); // a heap copy: the read is recycled
                 } else {
                     queueToServer(frame);
                 }
@@ -212,7 +240,7 @@ public final class ClientSession implements SessionInfo {
 
     private void onCancelRequest(CancelRequest cancel) {
         // The protocol sends no reply to a cancel; the connection just closes.
-        services.cancels().lookup(cancel.processId(), cancel.secretKey()).ifPresentOrElse(target ->
+        services.cancels().lookup(cancel.processId(), cancel.secretKey()).filter(t -> t.serverKey() != null).ifPresentOrElse(target ->
                 services.upstream().connectPlain().onSuccess(socket -> {
                     ChannelWrites.send(socket, new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
                     socket.end();
@@ -227,6 +255,16 @@ public final class ClientSession implements SessionInfo {
         }
         startup = message;
         applicationName = message.parameters().getOrDefault("application_name", "");
+        if (services.pool() != null) {
+            startPooledLogin(message);
+            return;
+        }
+        openVectorDatabase(message);
+        transition(SessionState.CONNECTING);
+        connectUpstream(message);
+    }
+
+    private void openVectorDatabase(StartupMessage message) {
         if (services.vectors() != null) {
             Future<VectorDatabase> opening;
             try {
@@ -236,7 +274,9 @@ public final class ClientSession implements SessionInfo {
             }
             vectorDatabase = onSessionContext(opening);
         }
-        transition(SessionState.CONNECTING);
+    }
+
+    private void connectUpstream(StartupMessage message) {
         clientDecoder.expect(FrameDecoder.Expect.TYPED);
         clientDecoder.pause();
         services.upstream().connect().onComplete(ar -> {
@@ -257,6 +297,286 @@ public final class ClientSession implements SessionInfo {
         });
     }
 
+    // ---- pooled mode: the provider's login, and leases ----
+
+    private void startPooledLogin(StartupMessage message) {
+        try {
+            pooled = services.pool().admit(message.parameters(), clientAddress());
+        } catch (BackendUnavailableException e) {
+            failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "client_refused");
+            return;
+        }
+        poolMode = pooled.poolMode();
+        if (!pooled.console()) {
+            openVectorDatabase(message);
+        }
+        Map<String, String> params = new LinkedHashMap<>(message.parameters());
+        params.keySet().removeAll(java.util.Set.of("user", "database", "options", "replication"));
+        variables.startupParameters(params);
+        link = new PooledServerLink(poolMode != PoolMode.SESSION, pooled.maxPreparedStatements(), variables);
+        transition(SessionState.AUTHENTICATING);
+        clientDecoder.expect(FrameDecoder.Expect.TYPED);
+        runLoginStep(pooled.authenticate(null));
+    }
+
+    /** One step of the provider's login; the client is held until it is decided. */
+    private void runLoginStep(Future<AuthStep> step) {
+        holdClient();
+        onSessionContext(step).onComplete(ar -> {
+            if (state == SessionState.CLOSED) {
+                return;
+            }
+            if (ar.failed()) {
+                failPooled(ar.cause(), "login_failed");
+                return;
+            }
+            switch (ar.result()) {
+                case AuthStep.Challenge c -> queueToClient(c.message());
+                case AuthStep.Accepted a -> {
+                    if (a.finalMessage() != null) {
+                        queueToClient(a.finalMessage());
+                    }
+                    queueToClient(AUTHENTICATION_OK);
+                    sendPooledLoginEnd();
+                }
+                case AuthStep.Rejected r -> {
+                    failClient(ErrorFields.fatal(r.sqlState(), r.message()), "authentication_failed");
+                    return;
+                }
+            }
+            releaseClient();
+        });
+    }
+
+    /** After the password: the server's parameters (with the client's own startup values), a cancel key, ReadyForQuery. */
+    private void sendPooledLoginEnd() {
+        holdClient();
+        onSessionContext(pooled.serverParameters()).onComplete(ar -> {
+            if (state == SessionState.CLOSED) {
+                return;
+            }
+            if (ar.failed()) {
+                failPooled(ar.cause(), "no_server_connection");
+                return;
+            }
+            Map<String, String> shown = new LinkedHashMap<>(ar.result());
+            for (Map.Entry<String, String> p : startup.parameters().entrySet()) {
+                for (String reported : List.copyOf(shown.keySet())) {
+                    if (reported.equalsIgnoreCase(p.getKey()) && !"server_version".equals(reported)) {
+                        shown.put(reported, p.getValue());
+                    }
+                }
+            }
+            shown.forEach((k, v) -> queueToClient(MessageWriter.typed(PgProtocol.PARAMETER_STATUS, k.length() + v.length() + 2).cstring(k).cstring(v).finish()));
+            clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), null));
+            queueToClient(clientKey.encode());
+            queueToClient(TransactionStatus.IDLE.encodeReadyForQuery());
+            transition(SessionState.READY);
+            if (pooled.console()) {
+                console = new AdminConsole(new ConsoleHost(), services.adminCommands(), user());
+            }
+            armIdleTimer();
+            log.info("conn={} event=session_ready user={} database={} client={} pool_mode={}", connectionId, user(), database(), clientAddress(),
+                    pooled.console() ? "console" : poolMode.name().toLowerCase(java.util.Locale.ROOT));
+            releaseClient();
+        });
+    }
+
+    /** The provider said no (no server connection, query_wait_timeout, ...): the client gets its SQLSTATE and is closed. */
+    private void failPooled(Throwable cause, String reason) {
+        String sqlState = cause instanceof BackendUnavailableException b ? b.sqlState() : SqlState.CONNECTION_FAILURE;
+        failClient(ErrorFields.fatal(sqlState, cause.getMessage() == null ? cause.toString() : cause.getMessage()), reason);
+    }
+
+    /**
+     * Work from a pooled client: Terminate never reaches a shared server connection; other
+     * work needs a lease, which is waited for with the frame pushed back. Returns true when
+     * the frame was handled here.
+     */
+    private boolean onPooledWork(Frame frame) {
+        cancelIdleTimer();
+        if (console != null) {
+            console.onFrame(frame);
+            return true;
+        }
+        if (frame.type() == PgProtocol.TERMINATE) {
+            closeBoth("client_terminated");
+            return true;
+        }
+        // Without a lease the work goes through the pipeline anyway: the link keeps what it
+        // would send, and the flush borrows a server connection only if one is needed.
+        return false;
+    }
+
+    private boolean acquiring;
+
+    /**
+     * What the client sent while no server connection was held: answered by the link alone
+     * (PQprepare's Parse and Sync), or sent once a lease is had (the client is held meanwhile).
+     */
+    private void flushDetached() {
+        if (acquiring) {
+            return;
+        }
+        if (link.detachedAnswerable()) {
+            for (Buffer reply : link.answerDetached()) {
+                onServerWork(new Frame(reply.getByte(0), reply, 0, reply.length()));
+            }
+            releaseAfterRead = false;
+            flushToClient();
+            return;
+        }
+        acquiring = true;
+        holdClient();
+        onSessionContext(pooled.acquire()).onComplete(ar -> {
+            acquiring = false;
+            if (state == SessionState.CLOSED) {
+                if (ar.succeeded()) {
+                    ar.result().release(true);
+                }
+                return;
+            }
+            if (ar.failed()) {
+                failPooled(ar.cause(), "no_server_connection");
+                return;
+            }
+            attachLease(ar.result());
+            link.sendDetached(ClientSession.this::queueToServer, toServer::add);
+            flushToServer();
+            releaseClient();
+        });
+    }
+
+    private void attachLease(BackendLease l) {
+        log.debug("conn={} event=lease_attached server_pid={}", connectionId, l.processId());
+        lease = l;
+        server = l.socket();
+        serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
+        clientToServer = new FlowControl(client, server);
+        serverToClient = new FlowControl(server, client);
+        NetSocket mine = server;
+        ((NetSocketInternal) server).messageHandler(message -> onSessionThread(mine, () -> onServerMessage(message), message));
+        server.closeHandler(v -> onSessionThread(mine, this::onServerClosed, null));
+        server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
+        services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
+        Buffer replay = link.attach(l.attachments());
+        if (replay != null) {
+            toServer.add(replay);
+        }
+    }
+
+    /**
+     * Runs a server socket's event on this session's event loop: a pooled connection may live
+     * on another. Events of a connection the session no longer holds are dropped.
+     */
+    private void onSessionThread(NetSocket socket, Runnable action, Object message) {
+        if (Vertx.currentContext() == context) {
+            if (server == socket && state != SessionState.CLOSED) {
+                action.run();
+            } else {
+                io.netty.util.ReferenceCountUtil.release(message);
+            }
+            return;
+        }
+        context.runOnContext(v -> {
+            if (server == socket && state != SessionState.CLOSED) {
+                action.run();
+            } else {
+                io.netty.util.ReferenceCountUtil.release(message);
+            }
+        });
+    }
+
+    /** The lease goes back: the server connection is the pool's again. */
+    private void returnLease(boolean reusable) {
+        BackendLease l = lease;
+        if (l == null) {
+            return;
+        }
+        lease = null;
+        log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, l.processId(), reusable);
+        clientToServer.detach();
+        serverToClient.detach();
+        clientToServer = null;
+        serverToClient = null;
+        server = null;
+        serverDecoder = null;
+        link.detach();
+        services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), null));
+        l.release(reusable);
+    }
+
+    /** Whether the server connection is between transactions with nothing owed: it can serve another client as is. */
+    private boolean leaseClean() {
+        return transactionStatus == TransactionStatus.IDLE && link.idle() && (pipeline == null || pipeline.idle());
+    }
+
+    /** Ends the pooled side of a closing session: a clean lease goes back, anything else is closed. */
+    private void endPooled() {
+        if (lease != null) {
+            returnLease(leaseClean());
+        }
+        cancelIdleTimer();
+        pooled.close();
+    }
+
+    private long idleTimer = -1;
+
+    /** idle_transaction_timeout inside a transaction, client_idle_timeout outside one. */
+    private void armIdleTimer() {
+        cancelIdleTimer();
+        boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
+        java.time.Duration limit = inTransaction ? pooled.idleTransactionTimeout() : pooled.clientIdleTimeout();
+        if (limit.isZero() || state != SessionState.READY) {
+            return;
+        }
+        idleTimer = context.owner().setTimer(limit.toMillis(), id -> {
+            idleTimer = -1;
+            if (inTransaction) {
+                failClient(ErrorFields.fatal("25P03", "idle_transaction_timeout (" + limit.toSeconds() + " s): the transaction stayed open without work"), "idle_transaction_timeout");
+            } else {
+                failClient(ErrorFields.fatal("57P05", "client_idle_timeout (" + limit.toSeconds() + " s): the connection was idle too long"), "client_idle_timeout");
+            }
+        });
+    }
+
+    private void cancelIdleTimer() {
+        if (idleTimer >= 0) {
+            context.owner().cancelTimer(idleTimer);
+            idleTimer = -1;
+        }
+    }
+
+    /** What the admin console writes through. */
+    private final class ConsoleHost implements AdminConsole.Host {
+        @Override
+        public void toClient(Buffer message) {
+            queueToClient(message);
+        }
+
+        @Override
+        public void hold() {
+            holdClient();
+        }
+
+        @Override
+        public void release() {
+            releaseClient();
+        }
+
+        @Override
+        public Vertx vertx() {
+            return context.owner();
+        }
+
+        @Override
+        public void close() {
+            closeBoth("console_terminated");
+        }
+    }
+
+    private static final Buffer AUTHENTICATION_OK = MessageWriter.typed(PgProtocol.AUTHENTICATION, 4).int32(0).finish();
+
     private void onServerConnected(NetSocket socket, StartupMessage message) {
         server = socket;
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
@@ -276,6 +596,12 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void onClientWork(Frame frame) {
+        if (pooled != null && console == null && pipeline == null && !startPipeline()) {
+            return;
+        }
+        if (pooled != null && onPooledWork(frame)) {
+            return;
+        }
         if (pipeline == null && !startPipeline()) {
             return;
         }
@@ -342,12 +668,29 @@ public final class ClientSession implements SessionInfo {
     private final class PipelineHost implements RequestPipeline.Host {
         @Override
         public void forward(Frame frame) {
-            queueToServer(frame);
+            if (log.isTraceEnabled()) {
+                log.trace("conn={} event=client_frame type={}", connectionId, (char) frame.type());
+            }
+            if (link != null) {
+                link.outgoing(frame, ClientSession.this::queueToServer, toServer::add);
+            } else {
+                queueToServer(frame);
+            }
         }
 
         @Override
         public void forward(Buffer message) {
-            toServer.add(message);
+            if (link == null) {
+                toServer.add(message);
+                return;
+            }
+            // Proxy-made bytes may hold several messages: the link looks at each.
+            int at = 0;
+            while (at < message.length()) {
+                int end = at + 1 + message.getInt(at + 1);
+                link.outgoing(new Frame(message.getByte(at), message, at, end), ClientSession.this::queueToServer, toServer::add);
+                at = end;
+            }
         }
 
         @Override
@@ -430,6 +773,10 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void flushToServer() {
+        if (link != null && lease == null && link.hasDetached() && state == SessionState.READY) {
+            flushDetached();
+            return;
+        }
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
@@ -446,7 +793,9 @@ public final class ClientSession implements SessionInfo {
         boolean wasReady = state == SessionState.READY;
         transition(SessionState.CLOSED);
         services.cancels().unregister(clientKey);
-        if (server != null) {
+        if (pooled != null) {
+            endPooled();
+        } else if (server != null) {
             if (wasReady) {
                 // Tell the server we are gone so it ends the backend at once and rolls back.
                 ChannelWrites.send(server, TERMINATE);
@@ -477,6 +826,14 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         flushToClient();
+        if (releaseAfterRead) {
+            releaseAfterRead = false;
+            if (lease != null && leaseClean()) {
+                returnLease(true);
+            } else if (lease != null) {
+                log.debug("conn={} event=lease_kept status={} link_idle={} pipeline_idle={}", connectionId, transactionStatus, link.idle(), pipeline == null || pipeline.idle());
+            }
+        }
     }
 
     private void onServerFrame(Frame frame) {
@@ -547,6 +904,21 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void onServerWork(Frame frame) {
+        if (link != null) {
+            Object shown = link.incoming(frame);
+            if (log.isTraceEnabled()) {
+                log.trace("conn={} event=server_frame type={} shown={}", connectionId, (char) frame.type(), shown != null);
+            }
+            if (shown == null) {
+                return;
+            }
+            if (shown instanceof Buffer replaced) {
+                frame = new Frame(replaced.getByte(0), replaced, 0, replaced.length());
+            }
+            if (frame.type() == PgProtocol.READY_FOR_QUERY) {
+                onPooledReady(TransactionStatus.fromReadyForQuery(frame));
+            }
+        }
         switch (frame.type()) {
             case PgProtocol.READY_FOR_QUERY -> transactionStatus = TransactionStatus.fromReadyForQuery(frame);
             case PgProtocol.PARAMETER_STATUS -> noteParameter(frame);
@@ -568,6 +940,15 @@ public final class ClientSession implements SessionInfo {
             }
             queueToClient(frame);
         }
+    }
+
+    /** A ReadyForQuery reached a pooled session: maybe the lease can go back, and the idle clocks start. */
+    private void onPooledReady(TransactionStatus status) {
+        if (poolMode != PoolMode.SESSION && status == TransactionStatus.IDLE) {
+            releaseAfterRead = true;
+        }
+        transactionStatus = status;
+        armIdleTimer();
     }
 
     private void noteParameter(Frame frame) {
@@ -613,6 +994,10 @@ public final class ClientSession implements SessionInfo {
         }
         transition(SessionState.CLOSED);
         services.cancels().unregister(clientKey);
+        if (pooled != null) {
+            returnLease(false);
+            endPooled();
+        }
         client.end();
     }
 
@@ -642,7 +1027,9 @@ public final class ClientSession implements SessionInfo {
         transition(SessionState.CLOSED);
         services.cancels().unregister(clientKey);
         client.end();
-        if (server != null) {
+        if (pooled != null) {
+            endPooled();
+        } else if (server != null) {
             server.end();
         }
     }

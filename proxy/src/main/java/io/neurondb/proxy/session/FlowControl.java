@@ -38,6 +38,14 @@ final class FlowControl {
         }
     }
 
+    /** Stops watching (the server connection goes back to the pool) and lets the source read again. */
+    void detach() {
+        if (destination.pipeline().context(watcher) != null) {
+            destination.pipeline().remove(watcher);
+        }
+        release();
+    }
+
     private void release() {
         if (holding) {
             holding = false;

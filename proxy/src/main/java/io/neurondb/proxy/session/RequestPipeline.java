@@ -142,6 +142,11 @@ final class RequestPipeline implements ReplyQueue.Output {
         this.knn = new KnnExecutor(settings, meters);
     }
 
+    /** Nothing owed to the client by the server or the proxy (a pooled lease may go back). */
+    boolean idle() {
+        return replies.isEmpty();
+    }
+
     private VectorCatalog catalog() {
         VectorCatalog base = database == null ? VectorCatalog.EMPTY : database.catalog();
         return overlay.isEmpty() ? base : overlay.over(base);

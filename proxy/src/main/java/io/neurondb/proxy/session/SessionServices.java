@@ -1,5 +1,7 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.plugin.api.AdminCommand;
+import io.neurondb.plugin.api.BackendConnectionProvider;
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.proxy.metrics.SessionMeters;
@@ -27,6 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param vectors   the engine side of the databases behind the proxy, or null when vector routing is off
  * @param functions the neurondb.* functions plugins answer
  * @param meters    connections, bytes and engine searches, counted for the metrics endpoint
+ * @param pool      the active pooling provider, or null for 1:1 sessions
+ * @param adminCommands the admin console's commands (database {@code neurondb} / {@code pgbouncer} with a pool)
  */
 public record SessionServices(
         UpstreamConnector upstream,
@@ -40,7 +44,18 @@ public record SessionServices(
         VectorDatabases vectors,
         ProxyFacts facts,
         PluginFunctions functions,
-        SessionMeters meters) {
+        SessionMeters meters,
+        BackendConnectionProvider pool,
+        List<AdminCommand> adminCommands) {
+
+    /** Without a pooling provider: every session is 1:1. */
+    public SessionServices(UpstreamConnector upstream, CancelRegistry cancels, FrameLimits clientLimits, Duration clientLoginTimeout,
+                           ClientTlsUpgrade clientTls, List<StatementObserver> observers, AtomicLong connectionIds,
+                           StatementRouter router, VectorDatabases vectors, ProxyFacts facts, PluginFunctions functions,
+                           SessionMeters meters) {
+        this(upstream, cancels, clientLimits, clientLoginTimeout, clientTls, observers, connectionIds, router, vectors, facts, functions,
+                meters, null, List.of());
+    }
 
     private static final Logger log = LoggerFactory.getLogger(SessionServices.class);
 

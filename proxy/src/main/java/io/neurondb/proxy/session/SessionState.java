@@ -7,6 +7,7 @@ package io.neurondb.proxy.session;
  * <pre>
  * AWAITING_STARTUP --SSLRequest, TLS on--> TLS_HANDSHAKE --> AWAITING_STARTUP
  * AWAITING_STARTUP --StartupMessage--> CONNECTING --server up--> AUTHENTICATING
+ * AWAITING_STARTUP --StartupMessage, pooling provider active--> AUTHENTICATING (the proxy checks the password)
  * AUTHENTICATING --first ReadyForQuery--> READY
  * any --> CLOSED
  * </pre>
@@ -18,7 +19,7 @@ public enum SessionState {
     TLS_HANDSHAKE,
     /** Startup received; opening the server connection. */
     CONNECTING,
-    /** Relaying the server's authentication exchange and startup parameters. */
+    /** Relaying the server's authentication exchange and startup parameters (1:1), or running the pooler's login. */
     AUTHENTICATING,
     /** Logged in: queries flow. Transaction status is tracked separately. */
     READY,
@@ -30,7 +31,7 @@ public enum SessionState {
             return this != CLOSED;
         }
         return switch (this) {
-            case AWAITING_STARTUP -> next == TLS_HANDSHAKE || next == CONNECTING;
+            case AWAITING_STARTUP -> next == TLS_HANDSHAKE || next == CONNECTING || next == AUTHENTICATING;
             case TLS_HANDSHAKE -> next == AWAITING_STARTUP;
             case CONNECTING -> next == AUTHENTICATING;
             case AUTHENTICATING -> next == READY;

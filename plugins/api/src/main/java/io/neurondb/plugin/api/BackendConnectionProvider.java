@@ -1,44 +1,126 @@
 package io.neurondb.plugin.api;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.pf4j.ExtensionPoint;
 
 import java.util.Map;
 
 /**
- * Supplies the server connection a client session runs on. Without a provider the proxy
- * opens one server connection per client and relays authentication end to end (1:1 mode).
- * A pooling provider instead authenticates clients itself and lends out server connections
- * that are already logged in; at most one provider is active.
+ * Supplies the server connections client sessions run on (connection pooling). Without an
+ * active provider the proxy opens one server connection per client and relays authentication
+ * end to end (1:1 mode). An active provider authenticates clients itself and lends out server
+ * connections that are already logged in; at most one provider is active.
+ *
+ * <p>Life of a client with a provider: {@link #admit} at its StartupMessage, then
+ * {@link PooledClient#authenticate} until it says {@link AuthStep.Accepted}, then
+ * {@link PooledClient#serverParameters} for what the client is told at login; then
+ * {@link PooledClient#acquire} whenever the session needs a server connection (once per session
+ * in session mode, once per transaction in transaction mode), {@link BackendLease#release}
+ * when it no longer does, and {@link PooledClient#close} when the client is gone.
+ * Futures may complete on any thread; the host moves back to the session's own.
  */
 public interface BackendConnectionProvider extends ExtensionPoint {
 
     /** Short name for logs, e.g. {@code "pooling"}. */
     String name();
 
-    /**
-     * Whether this provider authenticates clients itself. If false the proxy relays the
-     * server's authentication exchange to the client, as in 1:1 mode.
-     */
-    boolean authenticatesClients();
+    /** Whether the provider is configured on; an inactive one is ignored (1:1 mode). */
+    boolean active();
 
     /**
-     * A server connection for a client that sent these startup parameters. The future fails
-     * with a {@link BackendUnavailableException} carrying the SQLSTATE to report.
+     * A client sent its StartupMessage. Throws {@link BackendUnavailableException} when it may
+     * not connect at all (too many clients: 53300; unknown database: 3D000).
      */
-    Future<BackendLease> acquire(Map<String, String> startupParameters);
+    PooledClient admit(Map<String, String> startupParameters, String clientAddress);
+
+    /** When a client's server connection goes back to the pool. */
+    enum PoolMode {
+        /** At the end of the client session. */
+        SESSION,
+        /** At the end of each transaction (ReadyForQuery 'I' with nothing pending). */
+        TRANSACTION,
+        /** After each statement; multi-statement transactions are refused. */
+        STATEMENT
+    }
+
+    /** One step of the client's login, driven by the provider. */
+    sealed interface AuthStep {
+        /** Send this Authentication message (type 'R', complete) to the client and wait for its answer. */
+        record Challenge(Buffer message) implements AuthStep {
+        }
+
+        /**
+         * The client is who it says it is: the host sends {@code finalMessage} (a complete
+         * Authentication message such as SASLFinal) when not null, then AuthenticationOk.
+         */
+        record Accepted(Buffer finalMessage) implements AuthStep {
+        }
+
+        /** Login refused: the host sends a FATAL error with this SQLSTATE (28P01, 28000, ...). */
+        record Rejected(String sqlState, String message) implements AuthStep {
+        }
+    }
+
+    /** The provider's side of one client connection. */
+    interface PooledClient {
+
+        PoolMode poolMode();
+
+        /** The client asked for the admin console (virtual database {@code neurondb} or {@code pgbouncer}). */
+        boolean console();
+
+        /** Bound on the prepared statements the host keeps per server connection in transaction mode; 0 turns that off. */
+        int maxPreparedStatements();
+
+        /** How long the client may sit inside a transaction doing nothing (zero: no limit). */
+        java.time.Duration idleTransactionTimeout();
+
+        /** How long the client may sit idle outside a transaction (zero: no limit). */
+        java.time.Duration clientIdleTimeout();
+
+        /**
+         * Runs the login: {@code response} is null the first time, then the payload of each
+         * PasswordMessage (SASLInitialResponse, SASLResponse) the client sent.
+         */
+        Future<AuthStep> authenticate(Buffer response);
+
+        /** Server parameters (ParameterStatus) the client is told at login. */
+        Future<Map<String, String>> serverParameters();
+
+        /**
+         * A server connection, possibly after waiting in the pool's queue; fails with
+         * {@link BackendUnavailableException} (e.g. after {@code query_wait_timeout}).
+         */
+        Future<BackendLease> acquire();
+
+        /** The client is gone: frees its {@code max_client_conn} slot. Idempotent. */
+        void close();
+    }
 
     /** A server connection on loan to one client session. */
     interface BackendLease {
 
-        /** The logged-in server socket, ready for queries. */
+        /** The logged-in server socket, idle and ready for queries; the host sets its handlers while it holds the lease. */
         NetSocket socket();
 
-        /** Server parameters (ParameterStatus) the client must be told about on connect. */
-        Map<String, String> serverParameters();
+        /** The server's process id and secret key (BackendKeyData): where the client's cancels go. */
+        int processId();
 
-        /** Gives the connection back; {@code reusable} false closes it instead. */
+        int secretKey();
+
+        /**
+         * State the host keeps per server connection for as long as it lives (which statements
+         * are prepared on it, which settings it has). Only touched by the lease holder.
+         */
+        Map<String, Object> attachments();
+
+        /**
+         * Gives the connection back. {@code reusable} false closes it (it may be mid-result or
+         * in an unknown state). In session mode the provider runs {@code server_reset_query}
+         * before it lends the connection again.
+         */
         void release(boolean reusable);
     }
 }

@@ -1,0 +1,397 @@
+package io.neurondb.pooling;
+
+import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
+import io.neurondb.plugin.api.BackendConnectionProvider.PoolMode;
+import io.neurondb.plugin.api.BackendUnavailableException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The server connections of one (database, user): idle ones (most recently used first, those
+ * on the asking session's event loop preferred), the count of lent and connecting ones, and a
+ * FIFO of waiting clients. A connection that comes free goes to the longest waiter. The lock
+ * is this pool's alone and is held only for bookkeeping, never across I/O.
+ */
+final class Pool {
+
+    private static final Logger log = LoggerFactory.getLogger(Pool.class);
+
+    /** A client waiting for a connection. */
+    private static final class Waiter {
+        final Promise<BackendLease> promise = Promise.promise();
+        final long since = System.nanoTime();
+        final String clientAddress;
+        long timeoutTimer = -1;
+        long reserveTimer = -1;
+        boolean reserveAllowed;
+
+        Waiter(String clientAddress) {
+            this.clientAddress = clientAddress;
+        }
+    }
+
+    final String database;
+    final String user;
+    private final Pooler pooler;
+    private final Vertx vertx;
+    private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final List<ServerConnection> all = new ArrayList<>();
+    private int connecting;
+    private int resetting;
+    /** Clients logged in to this pool (for cl_active). */
+    private int clients;
+    /** Connections made before this instant are closed when they come back (RECONNECT). */
+    private volatile long reconnectBefore;
+    private volatile ServerLogin.Credentials credentials;
+    final AtomicReference<Map<String, String>> serverParameters = new AtomicReference<>();
+    final AtomicLong acquired = new AtomicLong();
+    final AtomicLong waitNanosTotal = new AtomicLong();
+
+    Pool(Pooler pooler, Vertx vertx, String database, String user) {
+        this.pooler = pooler;
+        this.vertx = vertx;
+        this.database = database;
+        this.user = user;
+    }
+
+    PoolingSettings settings() {
+        return pooler.settings();
+    }
+
+    PoolMode mode() {
+        return settings().modeFor(database, user);
+    }
+
+    void credentials(ServerLogin.Credentials c) {
+        credentials = c;
+    }
+
+    synchronized void clientJoined() {
+        clients++;
+    }
+
+    synchronized void clientLeft() {
+        clients--;
+    }
+
+    // ---- lending ----
+
+    Future<BackendLease> acquire(String clientAddress) {
+        Context ctx = Vertx.currentContext();
+        Waiter w;
+        synchronized (this) {
+            if (waiters.isEmpty() && !pooler.paused()) {
+                ServerConnection c = takeIdle(ctx);
+                if (c != null) {
+                    acquired.incrementAndGet();
+                    c.clientAddress = clientAddress;
+                    return Future.succeededFuture(c.lease());
+                }
+            }
+            w = new Waiter(clientAddress);
+            waiters.add(w);
+        }
+        PoolingSettings s = settings();
+        long wait = s.queryWaitTimeout().toMillis();
+        if (wait > 0) {
+            w.timeoutTimer = vertx.setTimer(wait, id -> timeOut(w));
+        }
+        if (s.reservePoolSize() > 0) {
+            w.reserveTimer = vertx.setTimer(Math.max(1, s.reservePoolTimeout().toMillis()), id -> {
+                synchronized (this) {
+                    w.reserveAllowed = true;
+                }
+                grow();
+            });
+        }
+        grow();
+        return w.promise.future();
+    }
+
+    /** An idle connection for a session on {@code ctx}: its own event loop first. Caller holds the lock. */
+    private ServerConnection takeIdle(Context ctx) {
+        long now = System.nanoTime();
+        long lifetime = settings().serverLifetime().toNanos();
+        ServerConnection fallback = null;
+        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
+            ServerConnection c = it.next();
+            if (c.state == ServerConnection.State.CLOSED) {
+                it.remove();
+                continue;
+            }
+            if (c.expired(now, lifetime) || c.createdNanos < reconnectBefore) {
+                it.remove();
+                retire(c);
+                continue;
+            }
+            if (c.context == ctx) {
+                it.remove();
+                c.state = ServerConnection.State.ACTIVE;
+                return c;
+            }
+            if (fallback == null) {
+                fallback = c;
+            }
+        }
+        if (fallback != null) {
+            idle.remove(fallback);
+            fallback.state = ServerConnection.State.ACTIVE;
+        }
+        return fallback;
+    }
+
+    private void timeOut(Waiter w) {
+        boolean removed;
+        synchronized (this) {
+            removed = waiters.remove(w);
+        }
+        if (removed) {
+            cancelTimers(w);
+            long waited = (System.nanoTime() - w.since) / 1_000_000;
+            log.info("event=query_wait_timeout database={} user={} waited_ms={} client={}", database, user, waited, w.clientAddress);
+            w.promise.tryFail(new BackendUnavailableException("08P01", "query_wait_timeout: no server connection became free within "
+                    + settings().queryWaitTimeout().toSeconds() + " s (pool " + database + "/" + user + " has "
+                    + settings().poolSizeFor(database) + " connections, all busy)"));
+        }
+    }
+
+    private void cancelTimers(Waiter w) {
+        if (w.timeoutTimer >= 0) {
+            vertx.cancelTimer(w.timeoutTimer);
+        }
+        if (w.reserveTimer >= 0) {
+            vertx.cancelTimer(w.reserveTimer);
+        }
+    }
+
+    /** Opens connections while clients wait and the limits allow. */
+    void grow() {
+        int toOpen = 0;
+        synchronized (this) {
+            if (pooler.paused()) {
+                return;
+            }
+            PoolingSettings s = settings();
+            boolean reserve = waiters.stream().anyMatch(w -> w.reserveAllowed);
+            int limit = s.poolSizeFor(database) + (reserve ? s.reservePoolSize() : 0);
+            int wanted = Math.max(waiters.size() - connecting, s.minPoolSize() - all.size() - connecting);
+            while (toOpen < wanted && all.size() + connecting + toOpen < limit && pooler.reserveSlot(database, user)) {
+                toOpen++;
+            }
+            connecting += toOpen;
+        }
+        for (int i = 0; i < toOpen; i++) {
+            open();
+        }
+    }
+
+    private void open() {
+        ServerLogin.Credentials c = credentials;
+        pooler.login(database, c).onComplete(ar -> {
+            if (ar.failed()) {
+                List<Waiter> failed = List.of();
+                synchronized (this) {
+                    connecting--;
+                    if (all.isEmpty() && connecting == 0) {
+                        failed = new ArrayList<>(waiters);
+                        waiters.clear();
+                    }
+                }
+                pooler.releaseSlot(database, user);
+                log.warn("event=server_login_failed database={} user={} error=\"{}\"", database, user, ar.cause().getMessage());
+                for (Waiter w : failed) {
+                    cancelTimers(w);
+                    w.promise.tryFail(new BackendUnavailableException("08006", "could not open a server connection: " + ar.cause().getMessage()));
+                }
+                return;
+            }
+            ServerLogin.LoggedIn in = ar.result();
+            ServerConnection conn = new ServerConnection(pooler.nextServerId(), this, in.socket(), in.context(),
+                    in.parameters(), in.processId(), in.secretKey());
+            serverParameters.compareAndSet(null, in.parameters());
+            synchronized (this) {
+                connecting--;
+                all.add(conn);
+            }
+            log.debug("event=server_opened database={} user={} server_id={}", database, user, conn.id);
+            handOut(conn);
+        });
+    }
+
+    /** Gives a free connection to the longest waiter, or makes it idle. */
+    private void handOut(ServerConnection conn) {
+        Waiter w;
+        synchronized (this) {
+            if (conn.state == ServerConnection.State.CLOSED) {
+                return;
+            }
+            w = pooler.paused() ? null : waiters.poll();
+            if (w == null) {
+                conn.state = ServerConnection.State.IDLE;
+                conn.lastUsedNanos = System.nanoTime();
+                conn.clientAddress = "";
+                idle.push(conn);
+            } else {
+                conn.state = ServerConnection.State.ACTIVE;
+                conn.clientAddress = w.clientAddress;
+                acquired.incrementAndGet();
+                waitNanosTotal.addAndGet(System.nanoTime() - w.since);
+            }
+        }
+        if (w == null) {
+            conn.watchIdle();
+            return;
+        }
+        cancelTimers(w);
+        if (!w.promise.tryComplete(conn.lease())) {
+            handOut(conn);
+        }
+    }
+
+    /** A lease came back. */
+    void release(ServerConnection conn, boolean reusable) {
+        long now = System.nanoTime();
+        if (!reusable || conn.state == ServerConnection.State.CLOSED || conn.expired(now, settings().serverLifetime().toNanos())
+                || conn.createdNanos < reconnectBefore) {
+            retire(conn);
+            grow();
+            return;
+        }
+        conn.watchIdle();
+        String reset = settings().serverResetQuery();
+        if (mode() == PoolMode.SESSION && reset != null && !reset.isBlank()) {
+            resetThenHandOut(conn, reset);
+        } else {
+            handOut(conn);
+        }
+    }
+
+    /** Runs server_reset_query (session mode) so the next client finds a clean connection. */
+    private void resetThenHandOut(ServerConnection conn, String reset) {
+        synchronized (this) {
+            conn.state = ServerConnection.State.RESETTING;
+            resetting++;
+        }
+        conn.attachments.clear();
+        PgWire.Splitter splitter = new PgWire.Splitter();
+        boolean[] failed = new boolean[1];
+        conn.socket.handler(chunk -> splitter.feed(chunk, m -> {
+            if (m.type() == PgWire.ERROR_RESPONSE) {
+                failed[0] = true;
+            } else if (m.type() == PgWire.READY_FOR_QUERY) {
+                synchronized (this) {
+                    resetting--;
+                }
+                conn.watchIdle();
+                if (failed[0] || m.body().getByte(0) != 'I') {
+                    retire(conn);
+                    grow();
+                } else {
+                    handOut(conn);
+                }
+            }
+        }));
+        conn.socket.write(PgWire.query(reset));
+    }
+
+    /** Closes a connection and forgets it. */
+    void retire(ServerConnection conn) {
+        boolean known;
+        synchronized (this) {
+            idle.remove(conn);
+            known = all.remove(conn);
+        }
+        if (known) {
+            pooler.releaseSlot(database, user);
+        }
+        conn.close();
+    }
+
+    void serverClosed(ServerConnection conn) {
+        log.info("event=server_closed_idle database={} user={} server_id={}", database, user, conn.id);
+        conn.state = ServerConnection.State.CLOSED;
+        retire(conn);
+        grow();
+    }
+
+    /** Periodic upkeep: idle timeout, lifetime, min_pool_size. */
+    void maintain() {
+        PoolingSettings s = settings();
+        long now = System.nanoTime();
+        List<ServerConnection> close = new ArrayList<>();
+        synchronized (this) {
+            long idleLimit = s.serverIdleTimeout().toNanos();
+            int keep = s.minPoolSize();
+            for (ServerConnection c : idle) {
+                boolean tooOld = c.expired(now, s.serverLifetime().toNanos()) || c.createdNanos < reconnectBefore;
+                boolean tooIdle = idleLimit > 0 && now - c.lastUsedNanos > idleLimit && all.size() - close.size() > keep;
+                if (tooOld || tooIdle) {
+                    close.add(c);
+                }
+            }
+        }
+        close.forEach(this::retire);
+        grow();
+    }
+
+    /** RESUME: connections that stayed idle while paused go to the clients that queued. */
+    void resumeWaiters() {
+        List<ServerConnection> free;
+        synchronized (this) {
+            free = new ArrayList<>(idle);
+            idle.clear();
+        }
+        free.forEach(this::handOut);
+        grow();
+    }
+
+    /** RECONNECT: every connection is closed as soon as it is free. */
+    void reconnect() {
+        reconnectBefore = System.nanoTime();
+        maintain();
+    }
+
+    /** Fails waiters and closes idle connections (SHUTDOWN). */
+    void shutdown() {
+        List<Waiter> ws;
+        List<ServerConnection> idles;
+        synchronized (this) {
+            ws = new ArrayList<>(waiters);
+            waiters.clear();
+            idles = new ArrayList<>(idle);
+        }
+        ws.forEach(w -> {
+            cancelTimers(w);
+            w.promise.tryFail(new BackendUnavailableException("57P01", "pooler is shutting down"));
+        });
+        idles.forEach(this::retire);
+    }
+
+    /** Counts for SHOW POOLS and metrics. */
+    record Snapshot(int clActive, int clWaiting, int svActive, int svIdle, int svLogin, int svResetting, long maxWaitMicros) {
+    }
+
+    synchronized Snapshot snapshot() {
+        long maxWait = waiters.isEmpty() ? 0 : (System.nanoTime() - waiters.peek().since) / 1000;
+        int svIdle = idle.size();
+        int svActive = all.size() - svIdle - resetting;
+        return new Snapshot(Math.max(0, clients - waiters.size()), waiters.size(), svActive, svIdle, connecting, resetting, maxWait);
+    }
+
+    synchronized List<ServerConnection> connections() {
+        return new ArrayList<>(all);
+    }
+}
