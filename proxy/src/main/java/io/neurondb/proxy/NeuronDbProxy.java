@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,12 +56,15 @@ public final class NeuronDbProxy implements AutoCloseable {
     private final ComputeBackend compute;
     private final VectorDatabases vectors;
     private final CompositeMeterRegistry meters;
+    /** Each plugin's context, by plugin id: a reload replaces their settings sections. */
+    private final Map<String, HostPluginContext> pluginContexts;
 
     /** Bound on the SQL text the statement router keeps plans for. */
     private static final long ROUTER_CACHE_BYTES = 32L << 20;
 
     private NeuronDbProxy(ProxyConfig config, LocalPostgres localPostgres, PluginHost plugins, Vertx vertx,
-                          GpuSupport gpu, ComputeBackend compute, VectorDatabases vectors, CompositeMeterRegistry meters) {
+                          GpuSupport gpu, ComputeBackend compute, VectorDatabases vectors, CompositeMeterRegistry meters,
+                          Map<String, HostPluginContext> pluginContexts) {
         this.config = config;
         this.localPostgres = localPostgres;
         this.plugins = plugins;
@@ -69,6 +73,22 @@ public final class NeuronDbProxy implements AutoCloseable {
         this.compute = compute;
         this.vectors = vectors;
         this.meters = meters;
+        this.pluginContexts = pluginContexts;
+    }
+
+    /**
+     * Applies the plugin sections of a re-read configuration and tells every running plugin
+     * service (SIGHUP, a console's RELOAD). Other settings need a restart.
+     */
+    public synchronized void reloadPlugins(ProxyConfig reread) {
+        pluginContexts.forEach((id, context) -> context.updateSettings(reread.pluginSettings(id)));
+        plugins.reloadServices();
+        log.info("event=plugins_reloaded plugins={}", pluginContexts.keySet());
+    }
+
+    /** What a plugin's {@code requestReload()} runs: by default {@link #reloadPlugins} with the sections the proxy has. */
+    public void onReloadRequest(Runnable reload) {
+        pluginContexts.values().forEach(c -> c.onReloadRequest(reload));
     }
 
     /** The host's meter registry: the proxy's meters and every plugin's; exporters add theirs to it. */
@@ -125,7 +145,8 @@ public final class NeuronDbProxy implements AutoCloseable {
         if (vectors != null) {
             vectors.meterRegistry(meters);
         }
-        PluginHost plugins = startPlugins(config, vertx, vectors, meters);
+        Map<String, HostPluginContext> contexts = new java.util.concurrent.ConcurrentHashMap<>();
+        PluginHost plugins = startPlugins(config, vertx, vectors, meters, contexts);
         SessionMeters sessionMeters = HostMeters.bind(meters, vertx, vectors, gpu, plugins);
         List<StatementObserver> observers = new ArrayList<>(plugins.extensions(StatementObserver.class));
         observers.addAll(extraObservers);
@@ -156,19 +177,23 @@ public final class NeuronDbProxy implements AutoCloseable {
         log.info("event=listening address={} upstream={} event_loops={} client_tls={} plugins={} plugin_functions={}",
                 config.listen(), config.upstream(), config.eventLoops(), clientTls != null, plugins.startedPluginIds(),
                 functions.names());
-        return new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors, meters);
+        NeuronDbProxy proxy = new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors, meters, contexts);
+        // Started without a file to re-read (embedding code, tests), a reload keeps the sections it has.
+        proxy.onReloadRequest(() -> proxy.reloadPlugins(proxy.config()));
+        return proxy;
     }
 
     /** Loads the plugins, binds their meters and starts their services, before any client is accepted. */
-    private static PluginHost startPlugins(ProxyConfig config, Vertx vertx, VectorDatabases vectors, MeterRegistry meters) {
+    private static PluginHost startPlugins(ProxyConfig config, Vertx vertx, VectorDatabases vectors, MeterRegistry meters,
+                                           Map<String, HostPluginContext> contexts) {
         PluginHost plugins = PluginHost.load(config.pluginsDir());
         UpstreamUrl u = config.upstream();
         UpstreamServer upstream = new UpstreamServer(u.host(), u.port(), u.database(), u.user(), u.password(),
                 config.tls().upstreamMode().name().toLowerCase(Locale.ROOT).replace('_', '-'),
                 config.tls().upstreamCaFile() == null ? null : config.tls().upstreamCaFile().toString());
         HostStatus status = new HostStatus(vertx, u, vectors, (int) config.connectTimeout().toMillis());
-        plugins.startServices(id -> new HostPluginContext(id, config.pluginSettings(id), System.getenv(), vertx,
-                upstream, config.dataDir(), config.metricsPort(), meters, status));
+        plugins.startServices(id -> contexts.computeIfAbsent(id, i -> new HostPluginContext(i, config.pluginSettings(i),
+                System.getenv(), vertx, upstream, config.dataDir(), config.metricsPort(), meters, status)));
         for (MetricsBinder binder : plugins.extensions(MetricsBinder.class)) {
             binder.bindTo(meters);
         }

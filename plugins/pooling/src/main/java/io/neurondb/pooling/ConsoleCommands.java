@@ -275,10 +275,11 @@ public final class ConsoleCommands {
         @Override
         public TextResult execute(String commandText, String user) {
             requireAdmin(user);
-            try {
-                service().reload();
-            } catch (IllegalArgumentException e) {
-                throw new SqlFunctionException("F0000", "RELOAD refused, the running configuration stays: " + e.getMessage());
+            // The host re-reads its configuration file and reloads every plugin, as on SIGHUP.
+            PoolingSettings before = service().settings();
+            service().context().requestReload();
+            if (service().settings() == before) {
+                throw new SqlFunctionException("F0000", "RELOAD refused, the running configuration stays (the proxy's log says why)");
             }
             return TextResult.tagOnly("RELOAD");
         }

@@ -76,7 +76,6 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         Gauge.builder("neurondb.pools.clients", pooler.clients, java.util.concurrent.atomic.AtomicInteger::get)
                 .description("Client connections the pooler holds (all pools)").register(context.meterRegistry());
         running = this;
-        reloadOnSighup();
         log.info("event=pooling_active pool_mode={} default_pool_size={} max_client_conn={} auth_type={}",
                 s.poolMode().name().toLowerCase(), s.defaultPoolSize(), s.maxClientConn(), s.authType());
     }
@@ -102,6 +101,10 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         return pooler != null && settings.enabled();
     }
 
+    PluginContext context() {
+        return context;
+    }
+
     PoolingSettings settings() {
         return settings;
     }
@@ -110,35 +113,18 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         return pooler;
     }
 
-    /** RELOAD / SIGHUP: reads the settings and the auth file again; clients and connections stay. */
-    void reload() {
+    /**
+     * SIGHUP or the console's RELOAD, after the host re-read the configuration file: applies
+     * the new settings and reads the auth file again; clients and connections stay.
+     */
+    @Override
+    public void reload() {
         PoolingSettings next = PoolingSettings.from(context.settings(), context.environment());
         AuthFile nextAuth = next.authFile() == null ? AuthFile.empty() : AuthFile.read(next.authFile());
         settings = next;
         authFile = nextAuth;
         pooler.reload(next);
         log.info("event=pooling_reloaded");
-    }
-
-    /** SIGHUP re-reads the configuration, as it does for PgBouncer (clients stay connected). */
-    private void reloadOnSighup() {
-        try {
-            // The host may handle HUP too (log level reload): its handler still runs after ours.
-            sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
-            previous[0] = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
-                try {
-                    reload();
-                } catch (RuntimeException e) {
-                    log.error("event=pooling_reload_failed error=\"{}\"; the running configuration stays", e.getMessage());
-                }
-                sun.misc.SignalHandler before = previous[0];
-                if (before != null && before != sun.misc.SignalHandler.SIG_DFL && before != sun.misc.SignalHandler.SIG_IGN) {
-                    before.handle(sig);
-                }
-            });
-        } catch (RuntimeException e) {
-            log.warn("event=sighup_unavailable error=\"{}\"; use RELOAD on the admin console", e.toString());
-        }
     }
 
     void shutdown() {

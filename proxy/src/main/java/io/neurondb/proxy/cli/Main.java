@@ -117,7 +117,7 @@ public final class Main {
             exit("configuration error: " + e.getMessage());
             return;
         }
-        LogSettingsReload.apply(config);
+        ConfigReload.apply(config);
         if (dropReplication) {
             dropReplication(config);
             return;
@@ -129,8 +129,12 @@ public final class Main {
             exit("could not start: " + e.getMessage());
             return;
         }
-        // kill -HUP <pid> re-reads log_level and log_format from the same file.
-        new LogSettingsReload(loader, configFile != null ? configFile : loader.defaultConfigPath()).installOnSighup();
+        // kill -HUP <pid> (or a console's RELOAD) re-reads log_level, log_format and the plugins'
+        // sections from the same file.
+        ConfigReload reload = new ConfigReload(loader, configFile != null ? configFile : loader.defaultConfigPath(),
+                proxy::reloadPlugins);
+        reload.installOnSighup();
+        proxy.onReloadRequest(reload::reload);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();

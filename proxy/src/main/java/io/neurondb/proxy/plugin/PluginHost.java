@@ -137,6 +137,18 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
+    /** Tells every running service the configuration was reloaded; one that refuses keeps its settings. */
+    public void reloadServices() {
+        for (PluginService service : runningServices) {
+            try {
+                service.reload();
+            } catch (RuntimeException | LinkageError e) {
+                log.error("event=plugin_reload_failed service={} error=\"{}\"; its running settings stay",
+                        service.getClass().getName(), String.valueOf(e.getMessage()).replace('"', '\''));
+            }
+        }
+    }
+
     /** Stops the running services, last started first. Called before Vert.x closes, which they use. */
     public void stopServices() {
         for (int i = runningServices.size() - 1; i >= 0; i--) {

@@ -270,4 +270,65 @@ class PoolLimitsAndConsoleTest {
                     .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("28000"));
         }
     }
+
+    /** RELOAD re-reads the configuration file: a changed pool size shows, and clients stay connected. */
+    @Test
+    void reloadRereadsTheConfigurationFile() throws Exception {
+        java.nio.file.Path home = java.nio.file.Files.createTempDirectory("neurondb-reload-");
+        java.nio.file.Path file = home.resolve("neurondb.yaml");
+        java.nio.file.Path plugins = io.neurondb.tests.support.PluginJars.directoryWith("pooling");
+        java.nio.file.Path auth = PooledProxy.authFile();
+        int port = LocalPostgres.freePort();
+        java.util.function.IntFunction<String> yaml = poolSize -> "listen: 127.0.0.1:" + port + "\n"
+                + "upstream: postgresql://postgres:postgres@127.0.0.1:" + pg.port() + "/postgres\n"
+                + "metrics_port: 0\nevent_loops: 1\nplugins_dir: " + plugins + "\n"
+                + "plugins:\n  pooling:\n    enabled: true\n    auth_type: scram-sha-256\n    pool_mode: transaction\n"
+                + "    auth_file: " + auth + "\n    admin_users: [postgres]\n    default_pool_size: " + poolSize + "\n";
+        java.nio.file.Files.writeString(file, yaml.apply(2));
+        io.neurondb.proxy.config.ConfigLoader loader = new io.neurondb.proxy.config.ConfigLoader(java.util.Map.of(), home);
+        io.neurondb.proxy.NeuronDbProxy proxy = io.neurondb.proxy.NeuronDbProxy.start(loader.load(file));
+        try {
+            io.neurondb.proxy.cli.ConfigReload reload = new io.neurondb.proxy.cli.ConfigReload(loader, file, proxy::reloadPlugins);
+            proxy.onReloadRequest(reload::reload);
+            Properties simple = new Properties();
+            simple.setProperty("preferQueryMode", "simple");
+            Properties login = new Properties();
+            login.setProperty("user", "postgres");
+            login.setProperty("password", "postgres");
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/";
+            try (Connection app = java.sql.DriverManager.getConnection(url + "postgres", login)) {
+                login.putAll(simple);
+                try (Connection console = java.sql.DriverManager.getConnection(url + "pgbouncer", login);
+                     Statement s = console.createStatement()) {
+                    assertThat(configValue(s, "default_pool_size")).isEqualTo("2");
+                    java.nio.file.Files.writeString(file, yaml.apply(7));
+                    s.execute("RELOAD");
+                    assertThat(configValue(s, "default_pool_size")).isEqualTo("7");
+                    // A file that no longer loads is refused and the running settings stay.
+                    java.nio.file.Files.writeString(file, yaml.apply(7) + "no_such_setting: 1\n");
+                    assertThatThrownBy(() -> s.execute("RELOAD"))
+                            .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("F0000"));
+                    assertThat(configValue(s, "default_pool_size")).isEqualTo("7");
+                }
+                try (Statement s = app.createStatement(); ResultSet r = s.executeQuery("SELECT 'still here'")) {
+                    r.next();
+                    assertThat(r.getString(1)).isEqualTo("still here");
+                }
+            }
+        } finally {
+            proxy.close();
+            LocalPostgres.deleteTree(home);
+        }
+    }
+
+    private static String configValue(Statement console, String key) throws SQLException {
+        try (ResultSet r = console.executeQuery("SHOW CONFIG")) {
+            while (r.next()) {
+                if (r.getString("key").equals(key)) {
+                    return r.getString("value");
+                }
+            }
+        }
+        return null;
+    }
 }

@@ -20,7 +20,8 @@ public interface PluginContext {
      * This plugin's section of the configuration file ({@code plugins: <id>: ...}), empty when
      * the file has none. Values are as YAML read them: String, Integer, Long, Double, Boolean,
      * List and Map. A plugin rejects keys it does not know by throwing from
-     * {@link PluginService#start}, with a message naming the key.
+     * {@link PluginService#start}, with a message naming the key. After a reload it returns
+     * the re-read section.
      */
     Map<String, Object> settings();
 
@@ -47,4 +48,11 @@ public interface PluginContext {
 
     /** Live facts about the proxy: upstream reachability and the indexes it serves. */
     ProxyStatus status();
+
+    /**
+     * Asks the host to reload, as SIGHUP does: it re-reads its configuration file (when it was
+     * started from one), and calls {@link PluginService#reload()} of every running service, after
+     * which {@link #settings()} returns the new section. An admin console's RELOAD uses this.
+     */
+    void requestReload();
 }

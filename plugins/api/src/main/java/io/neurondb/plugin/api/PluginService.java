@@ -16,6 +16,14 @@ public interface PluginService extends ExtensionPoint {
     /** Called on a worker thread; may block (bind a port, create a table). */
     void start(PluginContext context) throws Exception;
 
+    /**
+     * The configuration was reloaded (SIGHUP, or a console's RELOAD): {@code context.settings()}
+     * now returns the re-read section. Apply what can change without a restart; throw to keep
+     * the running settings (the host logs the message). Clients stay connected.
+     */
+    default void reload() {
+    }
+
     /** Releases what start took. Called on a worker thread. */
     default void stop() {
     }

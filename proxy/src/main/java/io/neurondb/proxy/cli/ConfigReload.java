@@ -8,23 +8,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /**
- * Re-reads the configuration file and applies what can change without a restart in the
- * logging: {@code log_level} and {@code log_format}. Triggered by SIGHUP ({@code kill -HUP
- * <pid>}, as PostgreSQL and PgBouncer reload; other reload actions register with
- * {@link Sighup} too). A file that no longer loads is reported and the running settings stay.
+ * Re-reads the configuration file and applies what can change without a restart: the
+ * logging's {@code log_level} and {@code log_format}, then whatever {@code alsoApply} takes (the
+ * running proxy's plugin sections). Triggered by SIGHUP ({@code kill -HUP <pid>}, as PostgreSQL
+ * and PgBouncer reload; other reload actions register with {@link Sighup} too) and by a plugin's
+ * request (an admin console's RELOAD). A file that no longer loads is reported and the running
+ * settings stay.
  */
-public final class LogSettingsReload {
+public final class ConfigReload {
 
-    private static final Logger log = LoggerFactory.getLogger(LogSettingsReload.class);
+    private static final Logger log = LoggerFactory.getLogger(ConfigReload.class);
 
     private final ConfigLoader loader;
     private final Path file;
 
-    public LogSettingsReload(ConfigLoader loader, Path file) {
+    private final Consumer<ProxyConfig> alsoApply;
+
+    public ConfigReload(ConfigLoader loader, Path file) {
+        this(loader, file, config -> {
+        });
+    }
+
+    public ConfigReload(ConfigLoader loader, Path file, Consumer<ProxyConfig> alsoApply) {
         this.loader = loader;
         this.file = file;
+        this.alsoApply = alsoApply;
     }
 
     /** Applies the configuration's logging settings now. */
@@ -45,6 +56,7 @@ public final class LogSettingsReload {
         // Said before the new level applies, so raising it to warning or error still shows the line.
         log.info("event=log_settings_reloaded file={} log_level={} log_format={}", file, config.logLevel(), config.logFormat());
         apply(config);
+        alsoApply.accept(config);
         return true;
     }
 

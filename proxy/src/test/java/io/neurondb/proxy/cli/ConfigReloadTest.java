@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** log_level and log_format re-read from the file: by a call, and by SIGHUP to this JVM. */
-class LogSettingsReloadTest {
+class ConfigReloadTest {
 
     @TempDir
     Path dir;
@@ -52,7 +52,7 @@ class LogSettingsReloadTest {
     @Test
     void reloadAppliesLevelAndFormatAndKeepsThemWhenTheFileIsBroken() throws Exception {
         Path file = config("log_level: error\nlog_format: json\n");
-        LogSettingsReload reload = new LogSettingsReload(new ConfigLoader(Map.of(), dir), file);
+        ConfigReload reload = new ConfigReload(new ConfigLoader(Map.of(), dir), file);
         assertThat(reload.reload()).isTrue();
         assertThat(root().getLevel()).isEqualTo(Level.ERROR);
         assertThat(LogFormat.current()).isEqualTo(LogFormat.JSON);
@@ -71,7 +71,7 @@ class LogSettingsReloadTest {
     @Test
     void sighupReloads() throws Exception {
         Path file = config("log_level: debug\n");
-        LogSettingsReload reload = new LogSettingsReload(new ConfigLoader(Map.of(), dir), file);
+        ConfigReload reload = new ConfigReload(new ConfigLoader(Map.of(), dir), file);
         assumeTrue(reload.installOnSighup(), "SIGHUP cannot be handled in this JVM");
         Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid())).inheritIO().start();
         assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
