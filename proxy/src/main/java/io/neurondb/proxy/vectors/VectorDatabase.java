@@ -776,6 +776,18 @@ public final class VectorDatabase {
         return AppliedLsnWait.start(vertx, pool, s, database, timeoutMillis);
     }
 
+    /** Bytes of WAL the server has written beyond what the indexes applied; empty when replication sync is off. */
+    public java.util.OptionalLong lagBytes() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.lagBytes());
+    }
+
+    /** Age of the last applied commit while behind, 0 when current; empty when replication sync is off. */
+    public java.util.OptionalDouble lagSeconds() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(s.lagSeconds());
+    }
+
     /** Whether this database's indexes follow the tables through replication sync now. */
     public boolean replicating() {
         return sync != null;

@@ -181,4 +181,33 @@ class ReadYourWritesTest {
             await("wide index catches up", WAIT, () -> v.rows("public", "wide_embedding_idx") == 45000);
         }
     }
+
+    /** index_stats() shows the applied position and the lag, both as SELECT * (answered by the proxy) and through the jsonb form. */
+    @Test
+    void indexStatsShowsAppliedLsnAndLag() throws Exception {
+        try (Connection c = f.proxied(); Statement s = c.createStatement()) {
+            long applied = v.appliedLsn().orElseThrow();
+            try (ResultSet rs = s.executeQuery("SELECT * FROM neurondb.index_stats()")) {
+                assertThat(rs.getMetaData().getColumnCount()).isEqualTo(13);
+                assertThat(rs.getMetaData().getColumnName(11)).isEqualTo("applied_lsn");
+                assertThat(rs.getMetaData().getColumnName(12)).isEqualTo("lag_bytes");
+                assertThat(rs.getMetaData().getColumnName(13)).isEqualTo("lag_seconds");
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString("applied_lsn")).matches("[0-9A-F]+/[0-9A-F]+");
+                assertThat(rs.getLong("lag_bytes")).isGreaterThanOrEqualTo(0);
+                assertThat(rs.getDouble("lag_seconds")).isGreaterThanOrEqualTo(0);
+            }
+            try (ResultSet rs = s.executeQuery("SELECT applied_lsn::pg_lsn >= '" + io.neurondb.proxy.replication.Lsn.format(applied)
+                    + "'::pg_lsn, lag_bytes >= 0, lag_seconds >= 0 FROM neurondb.index_stats() WHERE index_name = 'items_embedding_idx'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBoolean(1)).isTrue();
+                assertThat(rs.getBoolean(2)).isTrue();
+                assertThat(rs.getBoolean(3)).isTrue();
+            }
+            try (ResultSet rs = s.executeQuery("SELECT version FROM neurondb.extension")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("1.2");
+            }
+        }
+    }
 }
