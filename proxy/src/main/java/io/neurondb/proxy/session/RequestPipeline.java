@@ -133,6 +133,11 @@ final class RequestPipeline implements ReplyQueue.Output {
     private Buffer copyError;
     /** The statement being handled came in the extended protocol (injected statements then use their own name). */
     private boolean inExtendedBatch;
+    /**
+     * This session committed writes to indexed tables since its last read_your_writes wait: the
+     * next kNN search in that mode first waits until replication has applied them.
+     */
+    private boolean commitsToAwait;
 
     RequestPipeline(Host host, StatementRouter router, VectorDatabase database, SessionMeters meters) {
         this.host = host;
@@ -264,6 +269,28 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
             }
             case StatementPlan.Knn k -> {
+                Future<Void> wait = ownCommitsApplied();
+                if (wait != null) {
+                    return wait.transform(ar -> {
+                        if (ar.failed()) {
+                            localError(errorOf(ar.cause()));
+                            return Future.succeededFuture();
+                        }
+                        pendingCatalogRead = null;
+                        runSimpleKnn(s, k);
+                        return pendingCatalogRead != null ? pendingCatalogRead : Future.succeededFuture();
+                    });
+                }
+                runSimpleKnn(s, k);
+            }
+            case StatementPlan.Command c -> {
+                return runCommand(c.command(), s.sql(), false, null);
+            }
+        }
+        return null;
+    }
+
+    private void runSimpleKnn(PlannedStatement s, StatementPlan.Knn k) {
                 try {
                     KnnExecutor.Prepared run = knn.prepare(k, null, database, catalog(), host.transactionStatus(), writtenTables, readableTables);
                     sessionLog("knn", run.route());
@@ -279,12 +306,31 @@ final class RequestPipeline implements ReplyQueue.Output {
                 } catch (VectorFormatException | VectorSqlException e) {
                     localError(errorOf(e));
                 }
-            }
-            case StatementPlan.Command c -> {
-                return runCommand(c.command(), s.sql(), false, null);
-            }
+    }
+
+    /**
+     * {@code neurondb.consistency = read_your_writes} and this session committed writes since
+     * it last waited: the wait (completing on the session's thread) until replication has
+     * applied them, else null. The caller holds the client meanwhile, so replies stay in order.
+     * Without replication sync there is nothing to wait for: the writes marked their indexes
+     * stale and kNN takes the exact path until the rebuild.
+     */
+    private Future<Void> ownCommitsApplied() {
+        if (!commitsToAwait || database == null || !settings.readYourWrites()) {
+            return null;
         }
-        return null;
+        if (!database.replicating()) {
+            commitsToAwait = false;
+            return null;
+        }
+        long started = System.nanoTime();
+        return host.onSessionContext(database.awaitCommitted(settings.consistencyTimeoutMillis())).andThen(ar -> {
+            if (ar.succeeded()) {
+                commitsToAwait = false;
+            }
+            sessionLog("consistency_wait", (ar.succeeded() ? "applied" : "timed_out") + " waited_ms="
+                    + (System.nanoTime() - started) / 1_000_000);
+        });
     }
 
     /** The Sync that ends a simple query carried out in the extended protocol. */
@@ -389,6 +435,26 @@ final class RequestPipeline implements ReplyQueue.Output {
             forwardMarked(f); // the server says the statement does not exist
             replies.add(PendingReply.of(PendingReply.Kind.BIND));
             return;
+        }
+        if (s.plan instanceof StatementPlan.Knn) {
+            Future<Void> wait = ownCommitsApplied();
+            if (wait != null) {
+                // The frame is a window on pooled socket memory that goes back when this handler returns: keep a heap copy.
+                Buffer copy = Buffer.buffer(f.bytes().getBytes());
+                Frame kept = new Frame(f.type(), copy, 0, copy.length());
+                host.pauseClient();
+                wait.onComplete(ar -> {
+                    inExtendedBatch = true;
+                    if (ar.failed()) {
+                        localError(errorOf(ar.cause()));
+                    } else {
+                        onBind(kept);
+                    }
+                    host.flush();
+                    host.resumeClient();
+                });
+                return;
+            }
         }
         BindMessage bind = s.results.hasVectors() || !(s.plan instanceof StatementPlan.Passthrough) || s.local
                 ? BindMessage.decode(f) : null;
@@ -1086,6 +1152,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         overlay.clear(); // committed or not, the shared catalog (re-read below if needed) now tells the truth
         if (!writtenTables.isEmpty() && database != null) {
             database.tablesChanged(List.copyOf(writtenTables));
+            commitsToAwait = true; // (a failed transaction only makes the next wait unneeded, never wrong)
         }
         writtenTables.clear();
         if (catalogChanged && database != null) {
@@ -1202,7 +1269,8 @@ final class RequestPipeline implements ReplyQueue.Output {
             return ErrorFields.error(v.sqlState(), v.getMessage());
         }
         if (t instanceof VectorSqlException v) {
-            return ErrorFields.error(v.sqlState(), v.getMessage());
+            ErrorFields e = ErrorFields.error(v.sqlState(), v.getMessage());
+            return v.hint() == null ? e : e.withHint(v.hint());
         }
         log.error("event=vector_command_failed", t);
         return ErrorFields.error(SqlState.INTERNAL_ERROR, "internal error in NeuronDB proxy: " + t);

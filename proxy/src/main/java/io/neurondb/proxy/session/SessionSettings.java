@@ -14,12 +14,22 @@ import java.util.Map;
  */
 final class SessionSettings {
 
-    /** What a setting accepts; values are kept as PostgreSQL shows them. */
-    private record Definition(String defaultValue, int min, int max, String[] choices) {
+    /**
+     * What a setting accepts; values are kept as PostgreSQL shows them. A {@code millis} setting
+     * is an integer of milliseconds that also takes PostgreSQL's time units ({@code '2s'}).
+     */
+    private record Definition(String defaultValue, int min, int max, String[] choices, boolean millis) {
+        Definition(String defaultValue, int min, int max, String[] choices) {
+            this(defaultValue, min, max, choices, false);
+        }
+
         boolean integer() {
             return choices == null;
         }
     }
+
+    /** PostgreSQL's time units for a setting in milliseconds, longest suffix first. */
+    private static final String[][] TIME_UNITS = {{"min", "60000"}, {"ms", "1"}, {"s", "1000"}, {"h", "3600000"}, {"d", "86400000"}};
 
     private static final Map<String, Definition> DEFINITIONS = Map.of(
             "hnsw.ef_search", new Definition("40", 1, 1000, null),
@@ -28,7 +38,10 @@ final class SessionSettings {
             "ivfflat.probes", new Definition("1", 1, 32768, null),
             "ivfflat.iterative_scan", new Definition("off", 0, 0, new String[]{"off", "relaxed_order"}),
             "ivfflat.max_probes", new Definition("32768", 1, 32768, null),
-            "neurondb.log_level", new Definition("info", 0, 0, new String[]{"debug", "info", "warning", "error"}));
+            "neurondb.log_level", new Definition("info", 0, 0, new String[]{"debug", "info", "warning", "error"}),
+            // read_your_writes: a kNN search first waits until the index has applied the session's last commit
+            "neurondb.consistency", new Definition("eventual", 0, 0, new String[]{"eventual", "read_your_writes"}),
+            "neurondb.consistency_timeout", new Definition("5000", 0, Integer.MAX_VALUE, null, true));
 
     /** A refused SET: the SQLSTATE and message PostgreSQL would give. */
     record Refusal(String sqlState, String message, String hint) {
@@ -59,9 +72,10 @@ final class SessionSettings {
         if (d.integer()) {
             long v;
             try {
-                v = Long.parseLong(value.strip());
-            } catch (NumberFormatException e) {
-                return new Refusal(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name + "\": \"" + value + "\"");
+                v = d.millis() ? millis(value) : Long.parseLong(value.strip());
+            } catch (NumberFormatException | ArithmeticException e) {
+                return new Refusal(SqlState.INVALID_PARAMETER_VALUE, "invalid value for parameter \"" + name + "\": \"" + value + "\"",
+                        d.millis() ? "Valid units for this parameter are \"ms\", \"s\", \"min\", \"h\", and \"d\"." : null);
             }
             if (v < d.min() || v > d.max()) {
                 return new Refusal(SqlState.INVALID_PARAMETER_VALUE, v + " is outside the valid range for parameter \"" + name
@@ -79,10 +93,22 @@ final class SessionSettings {
                 "Available values: " + String.join(", ", d.choices()) + ".");
     }
 
+    /** {@code '250'}, {@code '250ms'}, {@code '2s'}, {@code '1 min'} as milliseconds; NumberFormatException otherwise. */
+    static long millis(String value) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        for (String[] unit : TIME_UNITS) {
+            if (v.endsWith(unit[0])) {
+                String number = v.substring(0, v.length() - unit[0].length()).strip();
+                return Math.multiplyExact(Long.parseLong(number), Long.parseLong(unit[1]));
+            }
+        }
+        return Long.parseLong(v);
+    }
+
     private static String canonical(String name, String value) {
         Definition d = DEFINITIONS.get(name);
         if (d.integer()) {
-            return Long.toString(Long.parseLong(value.strip()));
+            return Long.toString(d.millis() ? millis(value) : Long.parseLong(value.strip()));
         }
         String lower = value.strip().toLowerCase(Locale.ROOT);
         return lower.equals("warn") ? "warning" : lower;
@@ -136,5 +162,14 @@ final class SessionSettings {
 
     int intValue(String name) {
         return Integer.parseInt(value(name));
+    }
+
+    /** Whether a kNN search must first wait for the session's own committed writes. */
+    long consistencyTimeoutMillis() {
+        return Long.parseLong(value("neurondb.consistency_timeout"));
+    }
+
+    boolean readYourWrites() {
+        return "read_your_writes".equals(value("neurondb.consistency"));
     }
 }

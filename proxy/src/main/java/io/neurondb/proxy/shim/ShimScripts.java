@@ -41,10 +41,10 @@ public final class ShimScripts {
     public static final String BASE_VERSION = "1.0";
 
     /** The newest version; {@code CREATE EXTENSION} installs it unless told otherwise. */
-    public static final String LATEST_VERSION = "1.1";
+    public static final String LATEST_VERSION = "1.2";
 
     /** Every version in upgrade order; migration i goes from VERSIONS[i-1] to VERSIONS[i]. */
-    public static final List<String> VERSIONS = List.of("1.0", "1.1");
+    public static final List<String> VERSIONS = List.of("1.0", "1.1", "1.2");
 
     /** The target schema when {@code CREATE EXTENSION} names none. */
     public static final String DEFAULT_SCHEMA = "public";

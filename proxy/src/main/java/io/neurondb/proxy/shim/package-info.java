@@ -15,7 +15,8 @@
  *       {@code backups}; the implementations ({@code impl_*}, {@code op_*}),
  *       {@code to_vector(text)}, {@code vector_check(real[], integer)} for CHECK constraints,
  *       {@code version()}, {@code no_parallel()}, and {@code gpu_enabled()},
- *       {@code gpu_device_count()}, {@code index_stats()} which raise 0A000 outside the proxy.</li>
+ *       {@code gpu_device_count()}, {@code index_stats()} which raise 0A000 outside the proxy
+ *       (from 1.2 with the {@code applied_lsn}, {@code lag_bytes}, {@code lag_seconds} columns).</li>
  *   <li>The target schema ({@code public} unless {@code SCHEMA} is given): pgvector's
  *       {@code l2_distance}, {@code inner_product}, {@code cosine_distance}, {@code l1_distance}
  *       on (real[], real[]), (real[], text), (text, real[]), (text, text), and

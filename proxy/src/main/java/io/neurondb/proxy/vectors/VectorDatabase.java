@@ -762,6 +762,37 @@ public final class VectorDatabase {
         return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.appliedLsn());
     }
 
+    /**
+     * {@code neurondb.consistency = read_your_writes}: completes once the indexes have applied
+     * everything committed before this call, or fails (SQLSTATE 55000, saying how far behind)
+     * after {@code timeoutMillis}. Completes at once when replication sync is off: then writes
+     * through the proxy mark their indexes stale and kNN takes the exact path until a rebuild.
+     */
+    public Future<Void> awaitCommitted(long timeoutMillis) {
+        IndexSync s = sync;
+        if (s == null) {
+            return Future.succeededFuture();
+        }
+        return AppliedLsnWait.start(vertx, pool, s, database, timeoutMillis);
+    }
+
+    /** Bytes of WAL the server has written beyond what the indexes applied; empty when replication sync is off. */
+    public java.util.OptionalLong lagBytes() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(s.lagBytes());
+    }
+
+    /** Age of the last applied commit while behind, 0 when current; empty when replication sync is off. */
+    public java.util.OptionalDouble lagSeconds() {
+        IndexSync s = sync;
+        return s == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(s.lagSeconds());
+    }
+
+    /** Whether this database's indexes follow the tables through replication sync now. */
+    public boolean replicating() {
+        return sync != null;
+    }
+
     /** This database's replication slot name, empty when replication sync is off. */
     public Optional<String> replicationSlot() {
         IndexSync s = sync;

@@ -37,7 +37,7 @@ class ShimLifecycleTest {
         try (ShimDb db = ShimDb.create("version")) {
             assertThat(db.one(ShimScripts.versionQuery())).isNull();
             db.exec(ShimScripts.install(null, false));
-            assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.1");
+            assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.2");
             assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo(ShimScripts.LATEST_VERSION);
             assertThat(db.one("SELECT target_schema::text FROM neurondb.extension")).isEqualTo("public");
             assertThat(db.count(shimObjectsIn("'public'"))).isEqualTo(SHIM_OBJECTS);
@@ -133,18 +133,18 @@ class ShimLifecycleTest {
             assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo("1.0");
 
             assertThat(db.exec(ShimScripts.update(null))).isEmpty();
-            assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo("1.1");
-            assertThat(db.one("SELECT neurondb.version()")).isEqualTo("1.1");
+            assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo("1.2");
+            assertThat(db.one("SELECT neurondb.version()")).isEqualTo("1.2");
             db.exec("INSERT INTO neurondb.backups (kind, status, start_lsn) VALUES ('base', 'running', '0/16B3748')");
             assertThat(db.error("INSERT INTO neurondb.backups (kind, status) VALUES ('base', 'bogus')").state()).isEqualTo("23514");
 
             assertThat(db.exec(ShimScripts.update(null)))
-                    .containsExactly("version \"1.1\" of extension \"neurondb\" is already installed");
-            assertThat(db.exec(ShimScripts.update("1.1")))
-                    .containsExactly("version \"1.1\" of extension \"neurondb\" is already installed");
+                    .containsExactly("version \"1.2\" of extension \"neurondb\" is already installed");
+            assertThat(db.exec(ShimScripts.update("1.2")))
+                    .containsExactly("version \"1.2\" of extension \"neurondb\" is already installed");
             e = db.error(ShimScripts.update("1.0"));
             assertThat(e.state()).isEqualTo("22023");
-            assertThat(e.message()).isEqualTo("extension \"neurondb\" has no update path from version \"1.1\" to version \"1.0\"");
+            assertThat(e.message()).isEqualTo("extension \"neurondb\" has no update path from version \"1.2\" to version \"1.0\"");
         }
     }
 
@@ -168,7 +168,7 @@ class ShimLifecycleTest {
             assertThat(db.count("SELECT count(*) FROM pg_proc WHERE pronamespace IN ('public'::regnamespace, 'neurondb'::regnamespace)"))
                     .isEqualTo(before);
             assertThat(db.count(shimObjectsIn("'public'"))).isEqualTo(SHIM_OBJECTS);
-            assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(db.one("SELECT version FROM neurondb.extension")).isEqualTo("1.2");
 
             // A view using an operator is a dependent too.
             db.exec("ALTER TABLE items DROP CONSTRAINT items_embedding_check");
@@ -188,7 +188,7 @@ class ShimLifecycleTest {
 
             // And it can be installed again.
             db.exec(ShimScripts.install(null, false));
-            assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.1");
+            assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.2");
         }
     }
 
@@ -230,8 +230,8 @@ class ShimLifecycleTest {
 
             try (Connection c = ShimDb.connect(dst.pg, dst.name)) {
                 ShimDb restored = dst;
-                assertThat(restored.one(ShimScripts.versionQuery())).isEqualTo("1.1");
-                assertThat(restored.one("SELECT neurondb.version()")).isEqualTo("1.1");
+                assertThat(restored.one(ShimScripts.versionQuery())).isEqualTo("1.2");
+                assertThat(restored.one("SELECT neurondb.version()")).isEqualTo("1.2");
                 assertThat(restored.one("SELECT string_agg(id::text, ',' ORDER BY embedding <-> '[4,4,4]') FROM items"))
                         .isEqualTo("3,2,1");
                 assertThat(restored.one("SELECT l2_distance(embedding, '[0,0,4]') FROM items WHERE id = 1")).isEqualTo(4.0);
@@ -287,7 +287,7 @@ class ShimLifecycleTest {
                 }
                 try (var rs = s.executeQuery("SELECT neurondb.version(), (SELECT count(*) FROM neurondb.indexes)")) {
                     assertThat(rs.next()).isTrue();
-                    assertThat(rs.getString(1)).isEqualTo("1.1");
+                    assertThat(rs.getString(1)).isEqualTo("1.2");
                 }
                 assertThat(ShimDb.error(c, "INSERT INTO items VALUES (3, '{1,2,3}')").message())
                         .isEqualTo("expected 2 dimensions, not 3");
@@ -307,7 +307,7 @@ class ShimLifecycleTest {
                 ShimDb.exec(c, ShimScripts.install(null, false, "1.0"));
                 assertThat(ShimDb.exec(c, ShimScripts.install(null, true))).containsExactly("extension \"neurondb\" already exists, skipping");
                 ShimDb.exec(c, ShimScripts.update(null));
-                assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.1");
+                assertThat(db.one(ShimScripts.versionQuery())).isEqualTo("1.2");
                 ShimDb.exec(c, ShimScripts.drop(false, false));
                 assertThat(db.one(ShimScripts.versionQuery())).isNull();
             }

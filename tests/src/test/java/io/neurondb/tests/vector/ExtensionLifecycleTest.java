@@ -45,7 +45,7 @@ class ExtensionLifecycleTest extends VectorProxyTestBase {
         try (Connection d = direct()) {
             // Stock PostgreSQL: no pgvector, the shim is plain SQL objects.
             assertThat(rows(d, "SELECT count(*) FROM pg_extension WHERE extname = 'vector'")).containsExactly("0");
-            assertThat(one(d, "SELECT version || '|' || target_schema FROM neurondb.extension")).isEqualTo("1.1|public");
+            assertThat(one(d, "SELECT version || '|' || target_schema FROM neurondb.extension")).isEqualTo("1.2|public");
             assertThat(rows(d, "SELECT to_regclass('neurondb.vector_columns') IS NOT NULL, to_regclass('neurondb.indexes') IS NOT NULL"))
                     .containsExactly("t|t");
             assertThat(rows(d, "SELECT oprname FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace "
@@ -90,7 +90,7 @@ class ExtensionLifecycleTest extends VectorProxyTestBase {
             try (var ps = c.prepareStatement("CREATE EXTENSION IF NOT EXISTS neurondb")) {
                 ps.execute();
             }
-            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.2");
         }
     }
 
@@ -123,13 +123,13 @@ class ExtensionLifecycleTest extends VectorProxyTestBase {
             assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.0");
             assertThat(one(c, "SELECT to_regclass('neurondb.backups') IS NULL")).isEqualTo("t");
             s.execute("ALTER EXTENSION neurondb UPDATE");
-            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.2");
             assertThat(one(c, "SELECT to_regclass('neurondb.backups') IS NOT NULL")).isEqualTo("t");
-            s.execute("ALTER EXTENSION neurondb UPDATE TO '1.1'");
+            s.execute("ALTER EXTENSION neurondb UPDATE TO '1.2'");
             assertThat((Object) s.getWarnings()).isNotNull();
             assertThat(s.getWarnings().getMessage()).contains("already installed");
             expectError("22023", "no update path", () -> s.execute("ALTER EXTENSION neurondb UPDATE TO '9.9'"));
-            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.2");
         }
     }
 
@@ -138,7 +138,7 @@ class ExtensionLifecycleTest extends VectorProxyTestBase {
         try (Connection c = proxied(); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION vector VERSION '1.0'");
             s.execute("ALTER EXTENSION vector UPDATE");
-            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.2");
         }
     }
 
@@ -179,7 +179,7 @@ class ExtensionLifecycleTest extends VectorProxyTestBase {
             exec(c, "CREATE EXTENSION neurondb", "DROP EXTENSION neurondb");
             assertThat(one(c, "SELECT to_regnamespace('neurondb') IS NULL")).isEqualTo("t");
             exec(c, "CREATE EXTENSION neurondb");
-            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.1");
+            assertThat(one(c, "SELECT version FROM neurondb.extension")).isEqualTo("1.2");
         }
     }
 
