@@ -732,12 +732,17 @@ public final class VectorDatabase {
         VectorCatalog c = catalog;
         for (Entry e : sorted) {
             IndexDefinition d = e.def;
+            // State before index: builds publish the index first, then READY, so a READY read
+            // here always comes with its index (never "ready with 0 rows").
+            IndexState state = e.state;
+            String error = e.error;
+            double buildSeconds = e.buildSeconds;
             VectorIndex index = e.index;
             int dims = index != null ? index.dims()
                     : c.table(d.table()).map(t -> t.vectorDims().get(d.column())).map(x -> (int) x).orElse(0);
             out.add(new IndexStatus(d.name(), d.table().toString(), d.column(), d.method().sqlName(),
                     IndexBuilds.metricName(d.operator()), dims, index == null ? 0 : index.size(),
-                    index == null ? 0 : index.memoryBytes(), e.buildSeconds, e.state, e.error));
+                    index == null ? 0 : index.memoryBytes(), buildSeconds, state, error));
         }
         return out;
     }
