@@ -124,7 +124,10 @@ class DashboardMetricsTest {
             workload(proxy);
             MetricsHttp http = new MetricsHttp(metricsPort);
             PromText exported = http.awaitScrape(Duration.ofSeconds(20), "the workload's meters",
+                    // ready is the last of an index's four gauges to be registered: a scrape can
+                    // fall between the first and the last when the index first appears
                     m -> m.value("neurondb_index_rows", "database", DB) == 200
+                            && !m.find("neurondb_index_ready", "database", DB).isEmpty()
                             && !m.find("neurondb_index_search_duration_seconds_count", "database", DB).isEmpty()
                             && !m.find("neurondb_statement_errors_total").isEmpty());
 
