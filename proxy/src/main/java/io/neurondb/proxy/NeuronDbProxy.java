@@ -80,14 +80,15 @@ public final class NeuronDbProxy implements AutoCloseable {
      * Applies the plugin sections of a re-read configuration and tells every running plugin
      * service (SIGHUP, a console's RELOAD). Other settings need a restart.
      */
-    public synchronized void reloadPlugins(ProxyConfig reread) {
+    public synchronized boolean reloadPlugins(ProxyConfig reread) {
         pluginContexts.forEach((id, context) -> context.updateSettings(reread.pluginSettings(id)));
-        plugins.reloadServices();
-        log.info("event=plugins_reloaded plugins={}", pluginContexts.keySet());
+        boolean all = plugins.reloadServices();
+        log.info("event=plugins_reloaded plugins={} all_accepted={}", pluginContexts.keySet(), all);
+        return all;
     }
 
     /** What a plugin's {@code requestReload()} runs: by default {@link #reloadPlugins} with the sections the proxy has. */
-    public void onReloadRequest(Runnable reload) {
+    public void onReloadRequest(java.util.function.BooleanSupplier reload) {
         pluginContexts.values().forEach(c -> c.onReloadRequest(reload));
     }
 

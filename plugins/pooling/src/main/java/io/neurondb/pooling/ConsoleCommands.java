@@ -276,9 +276,7 @@ public final class ConsoleCommands {
         public TextResult execute(String commandText, String user) {
             requireAdmin(user);
             // The host re-reads its configuration file and reloads every plugin, as on SIGHUP.
-            PoolingSettings before = service().settings();
-            service().context().requestReload();
-            if (service().settings() == before) {
+            if (!service().context().requestReload()) {
                 throw new SqlFunctionException("F0000", "RELOAD refused, the running configuration stays (the proxy's log says why)");
             }
             return TextResult.tagOnly("RELOAD");

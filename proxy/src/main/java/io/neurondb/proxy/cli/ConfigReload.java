@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Re-reads the configuration file and applies what can change without a restart: the
@@ -25,14 +25,14 @@ public final class ConfigReload {
     private final ConfigLoader loader;
     private final Path file;
 
-    private final Consumer<ProxyConfig> alsoApply;
+    private final Predicate<ProxyConfig> alsoApply;
 
     public ConfigReload(ConfigLoader loader, Path file) {
-        this(loader, file, config -> {
-        });
+        this(loader, file, config -> true);
     }
 
-    public ConfigReload(ConfigLoader loader, Path file, Consumer<ProxyConfig> alsoApply) {
+    /** @param alsoApply applies the rest of a loaded file; false when part of it was refused */
+    public ConfigReload(ConfigLoader loader, Path file, Predicate<ProxyConfig> alsoApply) {
         this.loader = loader;
         this.file = file;
         this.alsoApply = alsoApply;
@@ -44,7 +44,7 @@ public final class ConfigReload {
         LogFormat.set(LogFormat.parse(config.logFormat()));
     }
 
-    /** Reloads; true when the file loaded and its settings now apply. */
+    /** Reloads; true when the file loaded and all its settings now apply. */
     public boolean reload() {
         ProxyConfig config;
         try {
@@ -56,8 +56,7 @@ public final class ConfigReload {
         // Said before the new level applies, so raising it to warning or error still shows the line.
         log.info("event=log_settings_reloaded file={} log_level={} log_format={}", file, config.logLevel(), config.logFormat());
         apply(config);
-        alsoApply.accept(config);
-        return true;
+        return alsoApply.test(config);
     }
 
     /** Reloads on SIGHUP (see {@link Sighup}). False when the JVM does not let the signal be handled. */

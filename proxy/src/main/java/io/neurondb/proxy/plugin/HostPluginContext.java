@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * What the host hands one plugin's services. The settings section is replaced when the
@@ -26,8 +27,7 @@ public final class HostPluginContext implements PluginContext {
     private final int metricsPort;
     private final MeterRegistry meterRegistry;
     private final ProxyStatus status;
-    private volatile Runnable reloadRequest = () -> {
-    };
+    private volatile BooleanSupplier reloadRequest = () -> true;
 
     public HostPluginContext(String pluginId, Map<String, Object> settings, Map<String, String> environment,
                              Vertx vertx, UpstreamServer upstream, Path dataDir, int metricsPort,
@@ -54,7 +54,7 @@ public final class HostPluginContext implements PluginContext {
     }
 
     /** What {@link #requestReload()} does: the host's reload. */
-    public void onReloadRequest(Runnable reload) {
+    public void onReloadRequest(BooleanSupplier reload) {
         this.reloadRequest = reload;
     }
 
@@ -104,8 +104,8 @@ public final class HostPluginContext implements PluginContext {
     }
 
     @Override
-    public void requestReload() {
-        reloadRequest.run();
+    public boolean requestReload() {
+        return reloadRequest.getAsBoolean();
     }
 
     @Override

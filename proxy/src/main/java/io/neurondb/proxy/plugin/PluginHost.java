@@ -137,16 +137,22 @@ public final class PluginHost implements AutoCloseable {
         }
     }
 
-    /** Tells every running service the configuration was reloaded; one that refuses keeps its settings. */
-    public void reloadServices() {
+    /**
+     * Tells every running service the configuration was reloaded; one that refuses keeps its
+     * settings. False when any refused.
+     */
+    public boolean reloadServices() {
+        boolean all = true;
         for (PluginService service : runningServices) {
             try {
                 service.reload();
             } catch (RuntimeException | LinkageError e) {
+                all = false;
                 log.error("event=plugin_reload_failed service={} error=\"{}\"; its running settings stay",
                         service.getClass().getName(), String.valueOf(e.getMessage()).replace('"', '\''));
             }
         }
+        return all;
     }
 
     /** Stops the running services, last started first. Called before Vert.x closes, which they use. */

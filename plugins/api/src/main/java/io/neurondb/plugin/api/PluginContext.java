@@ -53,6 +53,9 @@ public interface PluginContext {
      * Asks the host to reload, as SIGHUP does: it re-reads its configuration file (when it was
      * started from one), and calls {@link PluginService#reload()} of every running service, after
      * which {@link #settings()} returns the new section. An admin console's RELOAD uses this.
+     *
+     * @return false when the file did not load or a service refused its new settings (the host
+     *         logs why); the refusing services keep their running settings
      */
-    void requestReload();
+    boolean requestReload();
 }
