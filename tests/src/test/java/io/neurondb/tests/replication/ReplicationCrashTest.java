@@ -100,7 +100,7 @@ class ReplicationCrashTest {
         }
         // Kill once a checkpoint covering streamed changes was written and the stream is busy.
         await("a checkpoint after writes started", Duration.ofSeconds(60),
-                () -> done.get() > 1500 && Files.exists(manifest) && manifest.toFile().lastModified() > System.currentTimeMillis() - 1500);
+                () -> done.get() > 2000 && Files.exists(manifest) && manifest.toFile().lastModified() > System.currentTimeMillis() - 1500);
         external.destroyForcibly(); // SIGKILL
         assertThat(external.waitFor(30, TimeUnit.SECONDS)).isTrue();
         long atKill = done.get();
