@@ -91,7 +91,9 @@ final class MetricsHttpServer {
             Readiness.Verdict verdict;
             try {
                 List<ProxyStatus.IndexInfo> indexes = ar.succeeded() ? status.indexes() : List.of();
-                verdict = Readiness.judge(ar.cause(), indexes);
+                verdict = ar.succeeded() && !status.indexesKnown()
+                        ? new Readiness.Verdict(false, "finding the databases that have vector indexes")
+                        : Readiness.judge(ar.cause(), indexes);
             } catch (RuntimeException e) {
                 verdict = new Readiness.Verdict(false, "cannot read the proxy's state: " + e.getMessage());
             }

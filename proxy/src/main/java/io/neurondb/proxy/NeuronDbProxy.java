@@ -9,6 +9,7 @@ import io.neurondb.plugin.api.MetricsBinder;
 import io.neurondb.plugin.api.SqlFunction;
 import io.neurondb.plugin.api.AdminCommand;
 import io.neurondb.plugin.api.BackendConnectionProvider;
+import io.neurondb.plugin.api.PluginContext;
 import io.neurondb.plugin.api.StatementObserver;
 import io.neurondb.plugin.api.UpstreamServer;
 import io.neurondb.proxy.config.ProxyConfig;
@@ -145,6 +146,7 @@ public final class NeuronDbProxy implements AutoCloseable {
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         if (vectors != null) {
             vectors.meterRegistry(meters);
+            vectors.openIndexedDatabases();
         }
         Map<String, HostPluginContext> contexts = new java.util.concurrent.ConcurrentHashMap<>();
         PluginHost plugins = startPlugins(config, vertx, vectors, meters, contexts);
@@ -193,8 +195,24 @@ public final class NeuronDbProxy implements AutoCloseable {
                 config.tls().upstreamMode().name().toLowerCase(Locale.ROOT).replace('_', '-'),
                 config.tls().upstreamCaFile() == null ? null : config.tls().upstreamCaFile().toString());
         HostStatus status = new HostStatus(vertx, u, vectors, (int) config.connectTimeout().toMillis());
-        plugins.startServices(id -> contexts.computeIfAbsent(id, i -> new HostPluginContext(i, config.pluginSettings(i),
-                System.getenv(), vertx, upstream, config.dataDir(), config.metricsPort(), meters, status)));
+        plugins.startServices(id -> contexts.computeIfAbsent(id, i -> {
+            HostPluginContext context = new HostPluginContext(i, config.pluginSettings(i),
+                    System.getenv(), vertx, upstream, config.dataDir(), config.metricsPort(), meters, status);
+            if (vectors != null) {
+                context.onDatabaseRelease(db -> vectors.holdForDrop(db).map(hold -> new PluginContext.DatabaseHold() {
+                    @Override
+                    public void dropped() {
+                        hold.dropped();
+                    }
+
+                    @Override
+                    public void kept() {
+                        hold.kept();
+                    }
+                }));
+            }
+            return context;
+        }));
         for (MetricsBinder binder : plugins.extensions(MetricsBinder.class)) {
             binder.bindTo(meters);
         }

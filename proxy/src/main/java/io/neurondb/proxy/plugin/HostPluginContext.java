@@ -28,6 +28,8 @@ public final class HostPluginContext implements PluginContext {
     private final MeterRegistry meterRegistry;
     private final ProxyStatus status;
     private volatile BooleanSupplier reloadRequest = () -> true;
+    private volatile java.util.function.Function<String, io.vertx.core.Future<DatabaseHold>> databaseRelease =
+            db -> io.vertx.core.Future.succeededFuture(DatabaseHold.NONE);
 
     public HostPluginContext(String pluginId, Map<String, Object> settings, Map<String, String> environment,
                              Vertx vertx, UpstreamServer upstream, Path dataDir, int metricsPort,
@@ -51,6 +53,16 @@ public final class HostPluginContext implements PluginContext {
     /** The section as re-read by a reload; services see it from their next {@code settings()}. */
     public void updateSettings(Map<String, Object> newSettings) {
         settings = copy(newSettings);
+    }
+
+    /** What {@link #releaseDatabase} does: the engine side letting go of a database. */
+    public void onDatabaseRelease(java.util.function.Function<String, io.vertx.core.Future<DatabaseHold>> release) {
+        this.databaseRelease = release;
+    }
+
+    @Override
+    public io.vertx.core.Future<DatabaseHold> releaseDatabase(String database) {
+        return databaseRelease.apply(database);
     }
 
     /** What {@link #requestReload()} does: the host's reload. */

@@ -40,6 +40,11 @@ public final class HostStatus implements ProxyStatus {
     }
 
     @Override
+    public boolean indexesKnown() {
+        return vectors == null || vectors.discovered();
+    }
+
+    @Override
     public List<IndexInfo> indexes() {
         if (vectors == null) {
             return List.of();

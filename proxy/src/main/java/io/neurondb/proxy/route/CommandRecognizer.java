@@ -91,12 +91,16 @@ public final class CommandRecognizer {
      * @param catalog the vector catalog to resolve tables and indexes against
      */
     public Optional<StatementPlan> recognize(String sql, VectorCatalog catalog) {
-        List<SqlToken> tokens;
         try {
-            tokens = new ArrayList<>(SqlTokenizer.tokenize(sql));
+            return recognize(SqlTokenizer.tokenize(sql), catalog);
         } catch (SqlSyntaxException e) {
             return Optional.empty();
         }
+    }
+
+    /** {@link #recognize(String, VectorCatalog)} of a statement already tokenized (the router tokenizes once). */
+    Optional<StatementPlan> recognize(List<SqlToken> statementTokens, VectorCatalog catalog) {
+        List<SqlToken> tokens = new ArrayList<>(statementTokens);
         while (!tokens.isEmpty() && tokens.getLast().isPunctuation(';')) {
             tokens.removeLast();
         }
@@ -211,7 +215,20 @@ public final class CommandRecognizer {
         if (c.acceptWord("table")) {
             return dropTable(c, catalog);
         }
+        if (c.acceptWord("database")) {
+            return dropDatabase(c);
+        }
         return null;
+    }
+
+    /**
+     * {@code DROP DATABASE [IF EXISTS] name [[WITH] (FORCE)]}: forwarded as written; the proxy
+     * first gets its own connections and replication stream out of the database.
+     */
+    private static StatementPlan dropDatabase(Cursor c) {
+        c.acceptWords("if", "exists");
+        String name = c.identifier();
+        return new Passthrough(new Effect.DatabaseDropped(name));
     }
 
     private static StatementPlan dropExtension(Cursor c) {

@@ -39,6 +39,14 @@ public sealed interface Effect {
         }
     }
 
+    /**
+     * {@code DROP DATABASE}: PostgreSQL refuses it while the proxy's own connections or its
+     * replication slot use the database, so they are released before the statement is sent and
+     * restored if it fails. The name is folded as PostgreSQL folds it.
+     */
+    record DatabaseDropped(String database) implements Effect {
+    }
+
     /** TRUNCATE: the tables' engine indexes become empty. */
     record TablesTruncated(List<TableName> tables) implements Effect {
         public TablesTruncated {

@@ -746,6 +746,13 @@ public final class ClientSession implements SessionInfo {
         }
 
         @Override
+        public Future<io.neurondb.proxy.vectors.VectorDatabases.DropHold> holdForDrop(String database) {
+            Future<Void> pooled = services.pool() == null ? Future.succeededFuture()
+                    : services.pool().closeIdleConnections(database).recover(t -> Future.succeededFuture());
+            return pooled.compose(v -> services.vectors() == null ? Future.succeededFuture(null) : services.vectors().holdForDrop(database));
+        }
+
+        @Override
         public ProxyFacts facts() {
             return services.facts();
         }

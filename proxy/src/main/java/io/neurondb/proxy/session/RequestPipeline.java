@@ -94,6 +94,14 @@ final class RequestPipeline implements ReplyQueue.Output {
         /** Runs blocking work on a worker thread; the future completes on the session's thread. */
         <T> Future<T> blocking(java.util.concurrent.Callable<T> work);
 
+        /**
+         * Gets the proxy's own connections out of a database a {@code DROP DATABASE} is about to
+         * drop; the hold is told the outcome. Null result: nothing to release.
+         */
+        default Future<io.neurondb.proxy.vectors.VectorDatabases.DropHold> holdForDrop(String database) {
+            return Future.succeededFuture(null);
+        }
+
         /** How the Query or Bind being handled is served, for statement observers ({@link StatementTracker#routed}). */
         default void routed(io.neurondb.plugin.api.StatementEvent.Route route, io.neurondb.plugin.api.StatementEvent.VectorSearch vector) {
         }
@@ -193,6 +201,16 @@ final class RequestPipeline implements ReplyQueue.Output {
         if (planned.stream().allMatch(p -> StatementRouter.isPlain(servedBy(p.plan())))) {
             host.forward(f);
             replies.add(PendingReply.of(PendingReply.Kind.QUERY));
+            return;
+        }
+        if (planned.size() == 1 && planned.getFirst().plan() instanceof StatementPlan.Passthrough pt
+                && pt.effect() instanceof Effect.DatabaseDropped d) {
+            Buffer query = Buffer.buffer(f.bytes().getBytes()); // a heap copy: the read is recycled once this returns
+            PendingReply q = PendingReply.of(PendingReply.Kind.QUERY);
+            dropDatabase(d, q, () -> {
+                host.forward(query);
+                replies.add(q);
+            });
             return;
         }
         if (planned.stream().allMatch(p -> p.plan() instanceof StatementPlan.Passthrough pt
@@ -659,6 +677,16 @@ final class RequestPipeline implements ReplyQueue.Output {
             case StatementPlan.Rewrite r -> r.effect();
             default -> Effect.NONE;
         };
+        if (effect instanceof Effect.DatabaseDropped d) {
+            Buffer execute = Buffer.buffer(f.bytes().getBytes()); // a heap copy, as above
+            PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
+            e.results = p.results;
+            dropDatabase(d, e, () -> {
+                forwardMarked(execute);
+                replies.add(e);
+            });
+            return;
+        }
         beforeEffect(effect);
         injectBefore(effect, true);
         forwardMarked(f);
@@ -1044,9 +1072,30 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
     }
 
+    /**
+     * {@code DROP DATABASE}: the client waits while the proxy lets go of the database (its
+     * replication stream and connections would make PostgreSQL refuse), then the statement goes
+     * as sent; its reply tells the proxy whether to forget the database or follow it again.
+     */
+    private void dropDatabase(Effect.DatabaseDropped d, PendingReply reply, Runnable send) {
+        host.pauseClient();
+        host.onSessionContext(host.holdForDrop(d.database())).onComplete(ar -> {
+            if (ar.succeeded() && ar.result() != null) {
+                var hold = ar.result();
+                reply.onSuccess = hold::dropped;
+                reply.onFailure = hold::kept;
+            } else if (ar.failed()) {
+                log.warn("event=drop_database_release_failed db={} error=\"{}\"", d.database(), ar.cause().getMessage());
+            }
+            send.run();
+            host.resumeClient();
+        });
+    }
+
     private Runnable afterEffect(Effect effect) {
         return switch (effect) {
             case Effect.None n -> null;
+            case Effect.DatabaseDropped d -> null;
             case Effect.RegisterVectorColumns r -> this::catalogChanged;
             case Effect.TablesDropped d -> this::catalogChanged;
             case Effect.TablesTruncated t -> null;

@@ -48,7 +48,10 @@ public final class VectorDatabase {
 
     private final String database;
     private final Vertx vertx;
-    private final Pool pool;
+    /** Makes this database's connection pools: a new one replaces the pool closed by {@link #suspend}. */
+    private final java.util.function.Supplier<Pool> pools;
+    /** Catalog reads and table loads; replaced (never null) while a DROP DATABASE is attempted. */
+    private volatile Pool pool;
     private final ComputeBackend compute;
     private final WorkerExecutor builds;
     private final int buildThreads;
@@ -66,11 +69,12 @@ public final class VectorDatabase {
     /** Replication sync of this database's indexes; null when indexes follow writes through the proxy by rebuilds. */
     private volatile IndexSync sync;
 
-    VectorDatabase(String database, Vertx vertx, Pool pool, ComputeBackend compute, WorkerExecutor builds,
+    VectorDatabase(String database, Vertx vertx, java.util.function.Supplier<Pool> pools, ComputeBackend compute, WorkerExecutor builds,
                    int buildThreads, long debounceMillis) {
         this.database = database;
         this.vertx = vertx;
-        this.pool = pool;
+        this.pools = pools;
+        this.pool = pools.get();
         this.compute = compute;
         this.builds = builds;
         this.buildThreads = buildThreads;
@@ -815,6 +819,39 @@ public final class VectorDatabase {
     /** Starts from a freshly read catalog: every listed index starts building. */
     void start(VectorCatalog initial) {
         install(initial, changes.get());
+    }
+
+    /** The pool catalog reads and table loads use now. */
+    Pool pool() {
+        return pool;
+    }
+
+    /**
+     * Disconnects from the database without forgetting it, so that PostgreSQL lets a
+     * {@code DROP DATABASE} through (it refuses while another session or an active logical slot
+     * uses the database): the replication stream stops after a last checkpoint, the pool is
+     * closed and replaced by an unconnected one. Indexes stay served; a stopped sync keeps
+     * {@link #replicating()} true, so read-your-writes waits rather than answer stale. Blocks
+     * until the replication thread has ended: call it on a worker thread.
+     */
+    Future<Void> suspend() {
+        IndexSync s = sync;
+        if (s != null) {
+            s.close();
+        }
+        Pool old = pool;
+        pool = pools.get();
+        return old.close();
+    }
+
+    /** After {@link #suspend} when the database was not dropped: follows it again from the last checkpoint and the slot. */
+    void resume(java.util.function.Function<VectorDatabase, IndexSync> syncs) {
+        if (sync == null || closed) {
+            return; // not following by replication: nothing was stopped
+        }
+        IndexSync next = syncs.apply(this);
+        sync = next;
+        next.start();
     }
 
     Future<Void> close() {

@@ -102,6 +102,62 @@ public final class VectorDatabases implements AutoCloseable {
         return databases.computeIfAbsent(database, this::connect);
     }
 
+    /**
+     * Opens every database that has engine indexes, so they build (and follow their tables by
+     * replication) from the start rather than when a client first connects, and readiness
+     * covers all of them. Databases the proxy's login cannot connect to are skipped. Completes
+     * when each found database is opened (not built); {@link #discovered()} says whether it has.
+     */
+    public Future<List<String>> openIndexedDatabases() {
+        Future<List<String>> found = PgConnection.connect(vertx, connectOptions(upstream.database()))
+                .compose(c -> c.query("SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
+                        .execute().eventually(c::close))
+                .compose(rows -> {
+                    List<Future<String>> checks = new ArrayList<>();
+                    rows.forEach(r -> checks.add(hasIndexes(r.getString(0))));
+                    return Future.join(checks).map(all -> {
+                        List<String> names = new ArrayList<>();
+                        for (Future<String> check : checks) {
+                            if (check.succeeded() && check.result() != null) {
+                                names.add(check.result());
+                            }
+                        }
+                        return names;
+                    });
+                })
+                .compose(names -> Future.join(names.stream().map(this::open).toList()).transform(ar -> {
+                    log.info("event=vector_databases_discovered databases={}", names);
+                    return Future.succeededFuture(names);
+                }));
+        found.onFailure(t -> log.warn("event=vector_database_discovery_failed error=\"{}\" effect=\"databases open when a client first connects\"",
+                t.getMessage()));
+        discovery = found;
+        return found;
+    }
+
+    /** Whether start-up discovery has finished (or was never asked for): every database with indexes is open. */
+    public boolean discovered() {
+        Future<?> d = discovery;
+        return d == null || d.isComplete();
+    }
+
+    private volatile Future<?> discovery;
+
+    /** The database's name when it lists engine indexes, null when not (or when the proxy's login may not connect). */
+    private Future<String> hasIndexes(String database) {
+        return PgConnection.connect(vertx, connectOptions(database))
+                .compose(c -> c.query("SELECT to_regclass('neurondb.indexes') IS NOT NULL").execute()
+                        .compose(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))
+                                ? c.query("SELECT EXISTS (SELECT 1 FROM neurondb.indexes)").execute()
+                                        .map(r -> Boolean.TRUE.equals(r.iterator().next().getBoolean(0)) ? database : (String) null)
+                                : Future.succeededFuture((String) null))
+                        .eventually(c::close))
+                .recover(t -> {
+                    log.info("event=vector_database_skipped db={} reason=\"{}\"", database, t.getMessage());
+                    return Future.succeededFuture(null);
+                });
+    }
+
     /** Logs in to the upstream server with the proxy's login and disconnects: is it there? */
     public Future<Void> ping() {
         return PgConnection.connect(vertx, connectOptions(upstream.database())).compose(PgConnection::close);
@@ -119,19 +175,9 @@ public final class VectorDatabases implements AutoCloseable {
     }
 
     private Future<VectorDatabase> connect(String database) {
-        PgConnectOptions options = connectOptions(database);
-        Pool pool = PgBuilder.pool()
-                .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
-                .connectingTo(options)
-                .using(vertx)
-                .build();
-        VectorDatabase db = new VectorDatabase(database, vertx, pool, compute, builds, buildThreads, debounceMillis);
-        io.neurondb.proxy.replication.ReplicationSettings repl = replication;
-        IndexSync sync = repl.enabled()
-                ? new IndexSync(db, pool, () -> PgConnection.connect(vertx, options).map(c -> (io.vertx.sqlclient.SqlConnection) c),
-                        upstream, tls, repl, dataDir, compute, buildThreads, metrics)
-                : null;
-        Future<VectorDatabase> opened = CatalogReader.read(pool, 1).map(catalog -> {
+        VectorDatabase db = new VectorDatabase(database, vertx, () -> newPool(database), compute, builds, buildThreads, debounceMillis);
+        IndexSync sync = replication.enabled() ? newSync(db) : null;
+        Future<VectorDatabase> opened = CatalogReader.read(db.pool(), 1).map(catalog -> {
             if (sync != null) {
                 db.followBy(sync);
             }
@@ -144,12 +190,131 @@ public final class VectorDatabases implements AutoCloseable {
             return db;
         });
         Future<VectorDatabase> result = opened.recover(t -> {
-            pool.close();
+            db.pool().close();
             log.warn("event=vector_database_open_failed db={} error=\"{}\"", database, t.getMessage());
             return Future.failedFuture(VectorSqlException.from(t));
         });
         result.onFailure(t -> databases.remove(database, result));
         return result;
+    }
+
+    private Pool newPool(String database) {
+        return PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(POOL_SIZE).setName("neurondb-vectors-" + database).setShared(false))
+                .connectingTo(connectOptions(database))
+                .using(vertx)
+                .build();
+    }
+
+    private IndexSync newSync(VectorDatabase db) {
+        PgConnectOptions options = connectOptions(db.database());
+        return new IndexSync(db, db.pool(), () -> PgConnection.connect(vertx, options).map(c -> (io.vertx.sqlclient.SqlConnection) c),
+                upstream, tls, replication, dataDir, compute, buildThreads, metrics);
+    }
+
+    // ------------------------------------------------------------------ DROP DATABASE
+
+    /**
+     * What {@link #holdForDrop} leaves to be decided: tell it how the {@code DROP DATABASE} ended.
+     */
+    public interface DropHold {
+        /** The database is gone: its engine side is closed and its checkpoints deleted (the server dropped the slot with it). */
+        void dropped();
+
+        /** The DROP failed: the database is followed again from where it stopped. */
+        void kept();
+    }
+
+    /**
+     * Gets the proxy's own connections out of {@code database} so a {@code DROP DATABASE} sent
+     * next can succeed: PostgreSQL refuses to drop a database another session or an active
+     * logical slot uses, and {@code WITH (FORCE)} does not end replication connections. The
+     * replication stream stops after a last checkpoint (its slot stays, inactive, and the server
+     * drops it with the database); the catalog and load connections close; indexes stay served.
+     * Completes when that is done. If the outcome is never reported (the client vanished before
+     * the reply), the proxy asks the server after {@link #DROP_OUTCOME_TIMEOUT}.
+     */
+    public Future<DropHold> holdForDrop(String database) {
+        Future<VectorDatabase> f = databases.get(database);
+        VectorDatabase db = f != null && f.succeeded() ? f.result() : null;
+        Future<Void> released = Future.succeededFuture();
+        if (db != null) {
+            log.info("event=vector_database_released db={} reason=\"DROP DATABASE\"", database);
+            released = vertx.<Future<Void>>executeBlocking(db::suspend, false).compose(closed -> closed.recover(t -> Future.succeededFuture()));
+        }
+        return released.map(v -> new Hold(database, f, db));
+    }
+
+    /** How long a released database waits for its DROP's outcome before asking the server. */
+    static final Duration DROP_OUTCOME_TIMEOUT = Duration.ofMinutes(2);
+
+    private final class Hold implements DropHold {
+        private final String database;
+        private final Future<VectorDatabase> opened;
+        private final VectorDatabase db;
+        private final java.util.concurrent.atomic.AtomicBoolean decided = new java.util.concurrent.atomic.AtomicBoolean();
+        private final long timer;
+
+        Hold(String database, Future<VectorDatabase> opened, VectorDatabase db) {
+            this.database = database;
+            this.opened = opened;
+            this.db = db;
+            this.timer = db == null ? -1 : vertx.setTimer(DROP_OUTCOME_TIMEOUT.toMillis(), id -> askServer());
+        }
+
+        @Override
+        public void dropped() {
+            if (!decided.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.cancelTimer(timer);
+            if (db != null) {
+                databases.remove(database, opened);
+                db.close();
+                log.info("event=vector_database_dropped db={}", database);
+            }
+            deleteCheckpoints(database);
+        }
+
+        @Override
+        public void kept() {
+            if (!decided.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.cancelTimer(timer);
+            if (db != null) {
+                db.resume(VectorDatabases.this::newSync);
+                log.info("event=vector_database_resumed db={}", database);
+            }
+        }
+
+        private void askServer() {
+            PgConnection.connect(vertx, connectOptions(upstream.database()))
+                    .compose(c -> c.preparedQuery("SELECT 1 FROM pg_database WHERE datname = $1")
+                            .execute(io.vertx.sqlclient.Tuple.of(database)).eventually(c::close))
+                    .onSuccess(rows -> {
+                        if (rows.size() == 0) {
+                            dropped();
+                        } else {
+                            kept();
+                        }
+                    })
+                    .onFailure(t -> vertx.setTimer(5_000, id -> askServer()));
+        }
+    }
+
+    private void deleteCheckpoints(String database) {
+        java.nio.file.Path dir = dataDir;
+        if (!replication.enabled() || dir == null) {
+            return;
+        }
+        try {
+            // where IndexSync keeps the slot's checkpoints
+            new CheckpointStore(dir.resolve("replication").resolve(
+                    io.neurondb.proxy.replication.ReplicationNames.slot(replication.instanceId(), database))).clear();
+        } catch (java.io.IOException e) {
+            log.warn("event=checkpoints_not_deleted db={} error=\"{}\"", database, e.getMessage());
+        }
     }
 
     private PgConnectOptions connectOptions(String database) {

@@ -656,6 +656,14 @@ class CommandRecognizerTest {
     }
 
     @Test
+    void dropDatabase() {
+        assertThat(effect("DROP DATABASE shop")).isEqualTo(new Effect.DatabaseDropped("shop"));
+        assertThat(effect("drop database if exists \"Shop Two\" with (force);")).isEqualTo(new Effect.DatabaseDropped("Shop Two"));
+        assertThat(effect("DROP DATABASE SHOP (FORCE)")).isEqualTo(new Effect.DatabaseDropped("shop"));
+        assertThat(plan("DROP DATABASE")).isEmpty();
+    }
+
+    @Test
     void truncate() {
         assertThat(effect("TRUNCATE items")).isEqualTo(new Effect.TablesTruncated(List.of(TableName.of("public", "items"))));
         assertThat(effect("TRUNCATE TABLE ONLY items, plain, app.docs * RESTART IDENTITY CASCADE"))

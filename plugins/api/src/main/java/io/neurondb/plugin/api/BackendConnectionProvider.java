@@ -35,6 +35,15 @@ public interface BackendConnectionProvider extends ExtensionPoint {
      */
     PooledClient admit(Map<String, String> startupParameters, String clientAddress);
 
+    /**
+     * A {@code DROP DATABASE} of {@code database} is about to be sent: close the idle server
+     * connections to it, which would make PostgreSQL refuse the drop (connections lent to
+     * clients stay). Completes when they are closed.
+     */
+    default io.vertx.core.Future<Void> closeIdleConnections(String database) {
+        return io.vertx.core.Future.succeededFuture();
+    }
+
     /** When a client's server connection goes back to the pool. */
     enum PoolMode {
         /** At the end of the client session. */

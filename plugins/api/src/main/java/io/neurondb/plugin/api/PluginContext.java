@@ -58,4 +58,33 @@ public interface PluginContext {
      *         logs why); the refusing services keep their running settings
      */
     boolean requestReload();
+
+    /**
+     * Lets go of {@code database} before the plugin drops it (a restore replacing it, a scratch
+     * database of a restore test): PostgreSQL refuses {@code DROP DATABASE} while the proxy's own
+     * connections or its logical replication slot use the database. The proxy stops following
+     * it, keeping its indexes, until told the outcome through exactly one of the hold's methods.
+     */
+    default io.vertx.core.Future<DatabaseHold> releaseDatabase(String database) {
+        return io.vertx.core.Future.succeededFuture(DatabaseHold.NONE);
+    }
+
+    /** The outcome of a drop {@link #releaseDatabase} prepared. */
+    interface DatabaseHold {
+        DatabaseHold NONE = new DatabaseHold() {
+            @Override
+            public void dropped() {
+            }
+
+            @Override
+            public void kept() {
+            }
+        };
+
+        /** The database was dropped: the proxy forgets it. */
+        void dropped();
+
+        /** The database is still there: the proxy follows it again. */
+        void kept();
+    }
 }

@@ -14,6 +14,14 @@ public interface ProxyStatus {
     List<IndexInfo> indexes();
 
     /**
+     * Whether {@link #indexes()} covers every database: false while the proxy is still finding
+     * the databases that have indexes after its start, when the list may be short.
+     */
+    default boolean indexesKnown() {
+        return true;
+    }
+
+    /**
      * One engine index.
      *
      * @param state        building, ready (built and current: served), stale (rows written since the
