@@ -20,7 +20,11 @@ final class RoleChanges {
         if (c != 's' && c != 'r' && c != 'd') {
             return false; // most statements end here, without tokenizing
         }
-        List<SqlToken> t = SqlTokenizer.tokenize(sql);
+        return matches(SqlTokenizer.tokenize(sql));
+    }
+
+    /** {@link #matches(String)} of a statement already tokenized. */
+    static boolean matches(List<SqlToken> t) {
         if (t.isEmpty()) {
             return false;
         }

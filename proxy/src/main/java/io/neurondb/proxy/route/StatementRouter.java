@@ -3,6 +3,10 @@ package io.neurondb.proxy.route;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
+import io.neurondb.proxy.sql.SqlSyntaxException;
+import io.neurondb.proxy.sql.SqlToken;
+import io.neurondb.proxy.sql.SqlTokenizer;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -57,10 +61,15 @@ public final class StatementRouter {
 
     private List<PlannedStatement> planAll(String sql, VectorCatalog catalog) {
         List<String> statements;
-        try {
-            statements = StatementSplitter.split(sql);
-        } catch (RuntimeException e) {
-            return List.of(new PlannedStatement(sql, StatementPlan.Passthrough.PLAIN)); // the server reports the syntax error
+        String sole = StatementSplitter.soleStatement(sql);
+        if (sole != null) {
+            statements = List.of(sole); // the usual query: one statement, split without tokenizing
+        } else {
+            try {
+                statements = StatementSplitter.split(sql);
+            } catch (RuntimeException e) {
+                return List.of(new PlannedStatement(sql, StatementPlan.Passthrough.PLAIN)); // the server reports the syntax error
+            }
         }
         List<PlannedStatement> planned = new ArrayList<>(statements.size());
         boolean any = false;
@@ -74,11 +83,19 @@ public final class StatementRouter {
 
     private StatementPlan plan(String sql, VectorCatalog catalog) {
         try {
-            StatementPlan plan = commands.recognize(sql, catalog).orElseGet(() -> rewriter.rewrite(sql, catalog));
+            // Tokenized once for all the readers below: on simple-protocol traffic, where every
+            // literal makes a new text and so a cache miss, tokenizing is most of the routing cost.
+            List<SqlToken> tokens;
+            try {
+                tokens = SqlTokenizer.tokenize(sql);
+            } catch (SqlSyntaxException e) {
+                return StatementPlan.Passthrough.PLAIN; // the server reports the syntax error
+            }
+            StatementPlan plan = commands.recognize(tokens, catalog).orElseGet(() -> rewriter.rewrite(sql, tokens, catalog));
             if (plan != StatementPlan.Passthrough.PLAIN) {
                 return plan;
             }
-            if (RoleChanges.matches(sql)) {
+            if (RoleChanges.matches(tokens)) {
                 return new StatementPlan.Passthrough(new Effect.RoleChanged());
             }
             return IndexStatsCalls.rewrite(sql).orElse(plan);

@@ -29,6 +29,34 @@ public final class StatementSplitter {
      * dropped. Text the tokenizer cannot split (an unterminated literal or comment) is
      * returned whole as one statement, so that PostgreSQL reports the error in its own words.
      */
+    /**
+     * The text's only statement when that can be seen without tokenizing, else null (then
+     * {@link #split} decides): no comment, dollar quote or parameter sign anywhere, and no
+     * semicolon except in a run of semicolons and whitespace at the end. A semicolon inside a
+     * quoted literal or identifier is always followed by more of it (at least its closing
+     * quote), so it never passes for that trailing run. Blank text has no sole statement.
+     */
+    public static String soleStatement(String sql) {
+        int end = sql.length();
+        while (end > 0 && (sql.charAt(end - 1) == ';' || Character.isWhitespace(sql.charAt(end - 1)))) {
+            end--;
+        }
+        if (end == 0) {
+            return null;
+        }
+        for (int i = 0; i < end; i++) {
+            char c = sql.charAt(i);
+            if (c == ';' || c == '$' || (c == '-' || c == '/' || c == '*') && i + 1 < end && isCommentPair(c, sql.charAt(i + 1))) {
+                return null;
+            }
+        }
+        return sql.substring(0, end).strip();
+    }
+
+    private static boolean isCommentPair(char a, char b) {
+        return a == '-' && b == '-' || a == '/' && b == '*' || a == '*' && b == '/';
+    }
+
     public static List<String> split(String sql) {
         List<SqlToken> tokens;
         try {

@@ -66,6 +66,11 @@ public final class VectorSqlRewriter {
         } catch (SqlSyntaxException e) {
             return StatementPlan.Passthrough.PLAIN;
         }
+        return rewrite(sql, tokens, catalog);
+    }
+
+    /** {@link #rewrite(String, VectorCatalog)} with {@code sql}'s tokens already read (the router tokenizes once). */
+    StatementPlan rewrite(String sql, List<SqlToken> tokens, VectorCatalog catalog) {
         if (!relevant(tokens, catalog)) {
             return StatementPlan.Passthrough.PLAIN;
         }

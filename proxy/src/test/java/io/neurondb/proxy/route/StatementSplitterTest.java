@@ -107,4 +107,38 @@ class StatementSplitterTest {
                         "INSERT INTO items (embedding) VALUES ('[1,2,3]'), ('[4,5,6]')",
                         "SELECT * FROM items ORDER BY embedding <-> '[3,1,2]' LIMIT 5");
     }
+
+    @Test
+    void soleStatementIsSeenWithoutTokenizingOnlyWhenCertain() {
+        assertThat(StatementSplitter.soleStatement("SELECT abalance FROM pgbench_accounts WHERE aid = 42;"))
+                .isEqualTo("SELECT abalance FROM pgbench_accounts WHERE aid = 42");
+        assertThat(StatementSplitter.soleStatement("  SELECT 1 ; ;\n")).isEqualTo("SELECT 1");
+        assertThat(StatementSplitter.soleStatement("SELECT * FROM items ORDER BY embedding <-> '[3,1,2]' LIMIT 5"))
+                .isEqualTo("SELECT * FROM items ORDER BY embedding <-> '[3,1,2]' LIMIT 5");
+        // Not certain without the tokenizer: left to split().
+        assertThat(StatementSplitter.soleStatement("SELECT 1; SELECT 2")).isNull();
+        assertThat(StatementSplitter.soleStatement("SELECT ';'")).isNull();
+        assertThat(StatementSplitter.soleStatement("SELECT \"a;\" FROM t")).isNull();
+        assertThat(StatementSplitter.soleStatement("SELECT 1 -- note;")).isNull();
+        assertThat(StatementSplitter.soleStatement("SELECT 1 /* ; */")).isNull();
+        assertThat(StatementSplitter.soleStatement("SELECT $$a;b$$")).isNull();
+        assertThat(StatementSplitter.soleStatement(" ; ")).isNull();
+        assertThat(StatementSplitter.soleStatement("")).isNull();
+    }
+
+    @Test
+    void soleStatementAgreesWithSplitWheneverItAnswers() {
+        String[] corpus = {
+                "SELECT 1", "SELECT 1;", "select 1 ;;  ", "INSERT INTO t VALUES ('a''b', 2);",
+                "UPDATE pgbench_accounts SET abalance = abalance + -1 WHERE aid = 7;",
+                "SELECT e'\\'';'", "SELECT 'x' || 'y'", "CREATE TABLE t (v vector(3))",
+                "SELECT * FROM t WHERE v <=> '[1,2,3]' < 0.5 ;", "COPY t FROM STDIN", "BEGIN", "END;",
+        };
+        for (String sql : corpus) {
+            String sole = StatementSplitter.soleStatement(sql);
+            if (sole != null) {
+                assertThat(StatementSplitter.split(sql)).as(sql).containsExactly(sole);
+            }
+        }
+    }
 }
