@@ -4,7 +4,6 @@ import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -94,7 +93,7 @@ public final class SlotStream {
             try {
                 stream.forceUpdateStatus();
             } catch (SQLException e) {
-                throw new UncheckedIOException(new IOException("standby status update failed: " + e.getMessage(), e));
+                throw new IllegalStateException("standby status update failed: " + e.getMessage(), e);
             }
         }
     }
