@@ -36,6 +36,15 @@ public final class ReplicationConnection implements AutoCloseable {
 
     public static ReplicationConnection open(UpstreamUrl upstream, TlsSettings tls, String database, Duration connectTimeout)
             throws SQLException {
+        return open(upstream, tls, database, connectTimeout, "neurondb-replication");
+    }
+
+    /**
+     * @param applicationName what {@code pg_stat_activity} shows for this walsender; the sync uses
+     *                        {@link ReplicationOwner#applicationName()} so a slot's holder can be told apart
+     */
+    public static ReplicationConnection open(UpstreamUrl upstream, TlsSettings tls, String database, Duration connectTimeout,
+                                             String applicationName) throws SQLException {
         Properties p = new Properties();
         PGProperty.USER.set(p, upstream.user());
         if (upstream.password() != null) {
@@ -44,7 +53,7 @@ public final class ReplicationConnection implements AutoCloseable {
         PGProperty.REPLICATION.set(p, "database");
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
         PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        PGProperty.APPLICATION_NAME.set(p, "neurondb-replication");
+        PGProperty.APPLICATION_NAME.set(p, applicationName);
         PGProperty.CONNECT_TIMEOUT.set(p, String.valueOf(Math.max(1, TimeUnit.MILLISECONDS.toSeconds(connectTimeout.toMillis()))));
         // A read timeout during the login, lifted once connected: a server shutting down can leave a
         // login unanswered, and its shutdown then waits for that connection until it is closed.
@@ -107,16 +116,35 @@ public final class ReplicationConnection implements AutoCloseable {
         return builder.make();
     }
 
+    /** Whether the server can stream large in-progress transactions (pgoutput protocol 2, PostgreSQL 14 and later). */
+    public boolean supportsStreaming() throws SQLException {
+        return connection.getMetaData().getDatabaseMajorVersion() >= 14;
+    }
+
     /** Starts pgoutput protocol v1 on {@code slot} for {@code publication}, from {@code startLsn}. */
     public PGReplicationStream startStream(String slot, String publication, long startLsn, Duration statusInterval)
             throws SQLException {
-        return connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+        return startStream(slot, publication, startLsn, statusInterval, false);
+    }
+
+    /**
+     * Starts pgoutput on {@code slot} for {@code publication}, from {@code startLsn}: protocol 2
+     * with {@code streaming 'on'} when {@code streaming} (a transaction larger than the server's
+     * {@code logical_decoding_work_mem} then arrives in blocks before it commits), else protocol 1
+     * (the server keeps such a transaction, spilling it to its own disk, until it commits).
+     */
+    public PGReplicationStream startStream(String slot, String publication, long startLsn, Duration statusInterval,
+                                           boolean streaming) throws SQLException {
+        var builder = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
                 .withSlotName(slot)
                 .withStartPosition(LogSequenceNumber.valueOf(startLsn))
-                .withSlotOption("proto_version", "1")
+                .withSlotOption("proto_version", streaming ? "2" : "1")
                 .withSlotOption("publication_names", quoteLiteralContent(publication))
-                .withStatusInterval((int) Math.max(1, statusInterval.toMillis()), TimeUnit.MILLISECONDS)
-                .start();
+                .withStatusInterval((int) Math.max(1, statusInterval.toMillis()), TimeUnit.MILLISECONDS);
+        if (streaming) {
+            builder = builder.withSlotOption("streaming", "on");
+        }
+        return builder.start();
     }
 
     /** Publication names are plain identifiers of ours; quoted so the server reads them verbatim. */

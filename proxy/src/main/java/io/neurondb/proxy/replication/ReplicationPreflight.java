@@ -52,10 +52,16 @@ public final class ReplicationPreflight {
         });
     }
 
-    /** Whether {@code slot} exists, and its wal_status ("lost" when the server invalidated it). */
+    /**
+     * Whether {@code slot} exists, its wal_status ("lost" when the server invalidated it), its
+     * confirmed position, and who holds it now (PID, application_name and client address of the
+     * walsender streaming from it, if any).
+     */
     public static Future<SlotState> slotState(SqlClient client, String slot) {
-        return client.preparedQuery("SELECT wal_status, confirmed_flush_lsn::text AS confirmed, database::text AS db, plugin::text AS plugin "
-                        + "FROM pg_replication_slots WHERE slot_name = $1")
+        return client.preparedQuery("SELECT s.wal_status, s.confirmed_flush_lsn::text AS confirmed, s.active_pid, "
+                        + "a.application_name::text AS holder_application, host(a.client_addr) AS holder_address "
+                        + "FROM pg_replication_slots s LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid "
+                        + "WHERE s.slot_name = $1")
                 .execute(io.vertx.sqlclient.Tuple.of(slot))
                 .map(rows -> {
                     if (rows.size() == 0) {
@@ -63,15 +69,35 @@ public final class ReplicationPreflight {
                     }
                     Row r = rows.iterator().next();
                     String confirmed = r.getString("confirmed");
-                    return new SlotState(true, r.getString("wal_status"), confirmed == null ? 0 : Lsn.parse(confirmed));
+                    return new SlotState(true, r.getString("wal_status"), confirmed == null ? 0 : Lsn.parse(confirmed),
+                            r.getInteger("active_pid"), r.getString("holder_application"), r.getString("holder_address"));
                 });
     }
 
-    public record SlotState(boolean exists, String walStatus, long confirmedFlush) {
-        public static final SlotState ABSENT = new SlotState(false, null, 0);
+    /** Whether the server is in recovery: a standby, or a restored copy not yet promoted (no logical decoding there). */
+    public static Future<Boolean> inRecovery(SqlClient client) {
+        return client.query("SELECT pg_is_in_recovery()").execute().map(rows -> rows.iterator().next().getBoolean(0));
+    }
+
+    /**
+     * @param activePid         the walsender streaming from the slot now, or null
+     * @param holderApplication that backend's application_name (null when not visible)
+     * @param holderAddress     its client address (null for a Unix socket or when not visible)
+     */
+    public record SlotState(boolean exists, String walStatus, long confirmedFlush, Integer activePid,
+                            String holderApplication, String holderAddress) {
+        public static final SlotState ABSENT = new SlotState(false, null, 0, null, null, null);
+
+        public SlotState(boolean exists, String walStatus, long confirmedFlush) {
+            this(exists, walStatus, confirmedFlush, null, null, null);
+        }
 
         public boolean lost() {
             return exists && "lost".equals(walStatus);
+        }
+
+        public boolean active() {
+            return activePid != null;
         }
     }
 }

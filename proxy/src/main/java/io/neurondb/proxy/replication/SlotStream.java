@@ -3,21 +3,18 @@ package io.neurondb.proxy.replication;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
- * Reads a pgoutput v1 stream, groups its messages into committed transactions and hands them
- * to a {@link TransactionSink} in commit order. The slot's flushed position is reported as what
- * the sink says is durable, never more; the applied/received position as what was applied.
- * Runs on the caller's thread until the stream fails or {@code stop} says so.
+ * Reads a pgoutput stream (protocol 1, or 2 with large transactions streamed before they
+ * commit) and hands its committed transactions to a {@link TransactionSink} in commit order,
+ * through a {@link TransactionAssembler}. The slot's flushed position is reported as what the
+ * sink says is durable, never more; the applied/received position as what was applied. Runs on
+ * the caller's thread until the stream fails or {@code stop} says so.
  */
 public final class SlotStream {
 
@@ -27,68 +24,54 @@ public final class SlotStream {
     private final PGReplicationStream stream;
     private final TransactionSink sink;
     private final Duration statusInterval;
-    private final Map<Long, PgOutputMessage.Relation> relations = new HashMap<>();
+    private final StreamSpool spool;
+    private final TransactionAssembler assembler;
 
-    private PgOutputMessage.Begin begin;
-    private List<ReplicatedTransaction.Change> changes = new ArrayList<>();
     private long lastStatus = System.nanoTime();
     private long durable;
 
-    public SlotStream(PGReplicationStream stream, TransactionSink sink, Duration statusInterval, long durable) {
+    /**
+     * @param spool where streamed transactions wait for their commit; emptied when the stream
+     *              starts and when it ends (the server sends open transactions again after a reconnect)
+     * @param label names the stream in log lines (the database)
+     */
+    public SlotStream(PGReplicationStream stream, TransactionSink sink, Duration statusInterval, long durable,
+                      StreamSpool spool, String label) {
         this.stream = stream;
         this.sink = sink;
         this.statusInterval = statusInterval;
         this.durable = durable;
+        this.spool = spool;
+        this.assembler = new TransactionAssembler(sink, spool, label).onProgress(this::statusIfDue);
     }
 
-    public void run(BooleanSupplier stop) throws SQLException {
-        while (!stop.getAsBoolean()) {
-            ByteBuffer buffer = stream.readPending();
-            if (buffer == null) {
-                if (begin == null) {
-                    long received = stream.getLastReceiveLSN().asLong();
-                    if (received != 0) {
-                        sink.caughtUp(received);
+    public void run(BooleanSupplier stop) throws SQLException, IOException {
+        spool.reset();
+        try {
+            while (!stop.getAsBoolean()) {
+                ByteBuffer buffer = stream.readPending();
+                if (buffer == null) {
+                    if (assembler.idle()) {
+                        long received = stream.getLastReceiveLSN().asLong();
+                        if (received != 0) {
+                            sink.caughtUp(received);
+                        }
+                        between();
                     }
+                    java.util.concurrent.locks.LockSupport.parkNanos(IDLE_PARK_NANOS);
+                    continue;
+                }
+                long committed = assembler.accept(buffer);
+                if (committed != 0) {
+                    stream.setAppliedLSN(LogSequenceNumber.valueOf(committed));
                     between();
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(IDLE_PARK_NANOS);
-                continue;
             }
-            handle(PgOutputDecoder.decode(buffer, false));
-        }
-    }
-
-    private void handle(PgOutputMessage message) throws SQLException {
-        switch (message) {
-            case PgOutputMessage.Begin b -> {
-                begin = b;
-                changes = new ArrayList<>();
-            }
-            case PgOutputMessage.Relation r -> relations.put(r.relationId(), r);
-            case PgOutputMessage.Insert i -> changes.add(new ReplicatedTransaction.Upsert(relation(i.relationId()), false,
-                    Optional.empty(), i.newTuple()));
-            case PgOutputMessage.Update u -> changes.add(new ReplicatedTransaction.Upsert(relation(u.relationId()), true,
-                    u.old(), u.newTuple()));
-            case PgOutputMessage.Delete d -> changes.add(new ReplicatedTransaction.Removal(relation(d.relationId()), d.old()));
-            case PgOutputMessage.Truncate t -> {
-                List<PgOutputMessage.Relation> rels = new ArrayList<>();
-                for (long id : t.relationIds()) {
-                    rels.add(relation(id));
-                }
-                changes.add(new ReplicatedTransaction.Truncation(rels));
-            }
-            case PgOutputMessage.Commit c -> {
-                PgOutputMessage.Begin b = begin;
-                begin = null;
-                List<ReplicatedTransaction.Change> done = changes;
-                changes = new ArrayList<>();
-                sink.apply(new ReplicatedTransaction(b == null ? 0 : b.xid(), c.commitLsn(), c.endLsn(), c.commitInstant(), done));
-                stream.setAppliedLSN(LogSequenceNumber.valueOf(c.endLsn()));
-                between();
-            }
-            default -> {
-                // Origin, Type, Message: nothing to apply.
+        } finally {
+            try {
+                spool.reset();
+            } catch (IOException ignored) {
+                // left for the next start, which empties the directory again
             }
         }
     }
@@ -99,18 +82,19 @@ public final class SlotStream {
             durable = d;
             stream.setFlushedLSN(LogSequenceNumber.valueOf(d));
         }
+        statusIfDue();
+    }
+
+    /** Sends a standby status update when one is due (also while a long streamed commit is applied). */
+    private void statusIfDue() {
         long now = System.nanoTime();
         if (now - lastStatus >= statusInterval.toNanos()) {
             lastStatus = now;
-            stream.forceUpdateStatus();
+            try {
+                stream.forceUpdateStatus();
+            } catch (SQLException e) {
+                throw new IllegalStateException("standby status update failed: " + e.getMessage(), e);
+            }
         }
-    }
-
-    private PgOutputMessage.Relation relation(long id) {
-        PgOutputMessage.Relation r = relations.get(id);
-        if (r == null) {
-            throw new IllegalStateException("change for relation " + id + " before its Relation message");
-        }
-        return r;
     }
 }

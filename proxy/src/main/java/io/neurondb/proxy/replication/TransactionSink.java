@@ -6,8 +6,15 @@ package io.neurondb.proxy.replication;
  */
 public interface TransactionSink {
 
-    /** Applies one committed transaction; called in commit order. */
+    /** Applies one committed transaction (or the last part of a streamed one); called in commit order. */
     void apply(ReplicatedTransaction transaction);
+
+    /**
+     * Applies a part of a large streamed transaction that committed: more parts follow, the
+     * last through {@link #apply}. Parts carry the transaction's LSNs; the transaction counts
+     * as applied (its end LSN reached) only with the last.
+     */
+    void applyPart(ReplicatedTransaction part);
 
     /**
      * No transaction is open and everything received is applied: the sink is current up to

@@ -45,6 +45,15 @@ final class CheckpointStore {
         boolean present() {
             return systemId != null;
         }
+
+        /** The newest position any listed index is known current through (0 when none): what the checkpoints hold. */
+        long newestPosition() {
+            long newest = 0;
+            for (Saved s : indexes.values()) {
+                newest = Math.max(newest, Math.max(s.fileLsn(), s.throughLsn()));
+            }
+            return newest;
+        }
     }
 
     private final Path dir;

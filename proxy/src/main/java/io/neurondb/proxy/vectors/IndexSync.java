@@ -10,9 +10,11 @@ import io.neurondb.proxy.replication.PgOutputMessage;
 import io.neurondb.proxy.replication.ReplicatedTransaction;
 import io.neurondb.proxy.replication.ReplicationConnection;
 import io.neurondb.proxy.replication.ReplicationNames;
+import io.neurondb.proxy.replication.ReplicationOwner;
 import io.neurondb.proxy.replication.ReplicationPreflight;
 import io.neurondb.proxy.replication.ReplicationSettings;
 import io.neurondb.proxy.replication.SlotStream;
+import io.neurondb.proxy.replication.StreamSpool;
 import io.neurondb.proxy.replication.TransactionSink;
 import io.neurondb.proxy.replication.TupleData;
 import io.neurondb.proxy.route.IndexDefinition;
@@ -50,7 +52,12 @@ import java.util.function.Supplier;
  * the instance's publication and slot, the first copy inside the slot's exported snapshot,
  * the stream applied at commit in commit order, periodic checkpoints (the slot's flushed
  * position never passes the newest durable one), restart from checkpoints, reconnects with
- * backoff, and a fresh snapshot when the slot or the cluster it belonged to is gone.
+ * backoff, and a fresh snapshot when the slot or the cluster it belonged to is gone (slot
+ * dropped or invalidated, another system identifier, another timeline, a server whose WAL ends
+ * before what the indexes hold: a restore). A slot held by another proxy with the same
+ * instance id is never taken over: the indexes are reported failed (kNN falls back to the
+ * exact path) until it is free. Large transactions arrive streamed before they commit (protocol
+ * 2, PostgreSQL 14+) and wait in a {@link StreamSpool} under the data directory.
  *
  * <p>Threads: everything that touches the indexes' contents runs on this database's own
  * replication thread; other threads hand it work through {@link #post}.
@@ -60,6 +67,10 @@ final class IndexSync implements TransactionSink {
     private static final Logger log = LoggerFactory.getLogger(IndexSync.class);
     private static final long MIN_BACKOFF_MS = 250;
     private static final long MAX_BACKOFF_MS = 5_000;
+    /** How often a proxy whose slot another process holds looks again. */
+    private static final long SLOT_IN_USE_RETRY_MS = 5_000;
+    /** SQLSTATE object_in_use: what index_stats and CREATE INDEX report while the slot is held by another proxy. */
+    private static final String OBJECT_IN_USE = "55006";
     private static final AtomicLong TEMP_SLOTS = new AtomicLong();
 
     /** Where the sync is: for index_stats and tests. */
@@ -106,6 +117,8 @@ final class IndexSync implements TransactionSink {
     private final ReplicationMetrics metrics;
     private final String slot;
     private final String publication;
+    private final ReplicationOwner owner;
+    private final StreamSpool spool;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -113,6 +126,8 @@ final class IndexSync implements TransactionSink {
     private volatile String problem;
     /** Set once the bootstrap started taking the database's entries: later ones are built on their own. */
     private volatile boolean taking;
+    /** Why the slot cannot be used now (another proxy holds it), or null. */
+    private volatile String slotInUse;
 
     // Replication thread state.
     private final Map<String, Synced> synced = new HashMap<>();
@@ -122,6 +137,13 @@ final class IndexSync implements TransactionSink {
     private long lastCheckpointNanos = System.nanoTime();
     private long lastCleanAdvanceNanos = System.nanoTime();
     private long durable;
+    /** A fresh snapshot was started and has not finished: the next connection starts it again. */
+    private boolean snapshotUnfinished;
+    /** The re-snapshot reason already logged and counted, until that re-snapshot finishes. */
+    private String announcedResnapshot;
+    /** The indexes were reported failed because the slot was in use: served again once it is ours. */
+    private boolean failedForSlotInUse;
+    private boolean streamingProtocol;
 
     /** Applied position and the commit time of the last applied transaction, read by sessions. */
     private volatile long appliedLsn;
@@ -144,6 +166,8 @@ final class IndexSync implements TransactionSink {
         this.slot = ReplicationNames.slot(settings.instanceId(), database);
         this.publication = ReplicationNames.publication(settings.instanceId());
         this.store = new CheckpointStore(dataDir.resolve("replication").resolve(slot));
+        this.spool = new StreamSpool(dataDir.resolve("replication").resolve(slot + ".spool"));
+        this.owner = ReplicationOwner.of(dataDir);
         this.thread = Thread.ofPlatform().name("neurondb-replication-" + database).daemon().unstarted(this::run);
     }
 
@@ -197,19 +221,32 @@ final class IndexSync implements TransactionSink {
     private void run() {
         long backoff = MIN_BACKOFF_MS;
         while (!closed) {
-            try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5))) {
+            try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5),
+                    owner.applicationName())) {
                 prepare(conn);
                 phase = Phase.STREAMING;
                 problem = null;
                 openPositionConnection();
                 backoff = MIN_BACKOFF_MS;
-                log.info("event=replication_streaming db={} slot={} start_lsn={}", database, slot, Lsn.format(appliedLsn));
-                new SlotStream(conn.startStream(slot, publication, appliedLsn, settings.statusInterval()), this,
-                        settings.statusInterval(), durable).run(() -> closed);
+                log.info("event=replication_streaming db={} slot={} start_lsn={} protocol={}", database, slot,
+                        Lsn.format(appliedLsn), streamingProtocol ? "2 streaming=on" : "1");
+                new SlotStream(conn.startStream(slot, publication, appliedLsn, settings.statusInterval(), streamingProtocol), this,
+                        settings.statusInterval(), durable, spool, database).run(() -> closed);
             } catch (Throwable t) {
                 dropPositionConnection();
                 if (closed) {
                     break;
+                }
+                if (t instanceof SlotInUseException) {
+                    // Reported once at ERROR when it started; looked at again quietly until the slot is free.
+                    phase = Phase.FAILED;
+                    problem = t.getMessage();
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SLOT_IN_USE_RETRY_MS);
+                    while (!closed && System.nanoTime() < until) {
+                        runTasks();
+                        sleep(20);
+                    }
+                    continue;
                 }
                 phase = initialized ? Phase.RECONNECTING : Phase.FAILED;
                 problem = t.getMessage();
@@ -243,13 +280,26 @@ final class IndexSync implements TransactionSink {
             throw new IllegalStateException("cannot follow database \"" + database + "\" by logical replication: "
                     + String.join("; ", problems));
         }
+        if (await(ReplicationPreflight.inRecovery(pool))) {
+            // A standby, or a restored copy still replaying WAL: no logical decoding there, and its
+            // timeline is not final until it is promoted. Nothing is decided before that.
+            throw new IllegalStateException("the server is in recovery; logical replication starts once it is promoted");
+        }
         ReplicationConnection.SystemIdentity id = conn.identifySystem();
-        ensurePublication(wantedTables());
         ReplicationPreflight.SlotState slotState = await(ReplicationPreflight.slotState(pool, slot));
+        checkSlotNotInUse(slotState);
+        streamingProtocol = conn.supportsStreaming();
+        syncPublication(wantedTables(), true);
         refreshServerLsn();
         if (initialized) {
-            String reason = resnapshotReason(identity, id, slotState);
+            String reason = snapshotUnfinished ? "the last snapshot did not finish"
+                    : resnapshotReason(identity, id, slotState, appliedLsn);
+            if (reason == null && slotState.confirmedFlush() > durable) {
+                reason = "the slot's confirmed position " + Lsn.format(slotState.confirmedFlush())
+                        + " is past what this proxy confirmed (" + Lsn.format(durable) + "): another process consumed from it";
+            }
             if (reason == null) {
+                serveAgain();
                 return; // resume from what is applied in memory
             }
             resnapshot(conn, id, slotState, reason);
@@ -257,7 +307,7 @@ final class IndexSync implements TransactionSink {
         }
         CheckpointStore.Manifest manifest = store.load();
         String reason = manifest.present() ? resnapshotReason(new ReplicationConnection.SystemIdentity(manifest.systemId(),
-                manifest.timeline(), 0), id, slotState) : (slotState.exists() ? "no local checkpoints" : null);
+                manifest.timeline(), 0), id, slotState, manifest.newestPosition()) : (slotState.exists() ? "no local checkpoints" : null);
         if (reason == null && slotState.exists() && manifest.present() && slot.equals(manifest.slot())) {
             if (resume(manifest, slotState)) {
                 identity = id;
@@ -273,13 +323,25 @@ final class IndexSync implements TransactionSink {
         }
     }
 
-    private static String resnapshotReason(ReplicationConnection.SystemIdentity known, ReplicationConnection.SystemIdentity now,
-                                           ReplicationPreflight.SlotState slot) {
+    /**
+     * Why the indexes cannot continue from the slot, or null when they can.
+     *
+     * @param covered the newest position the indexes hold (applied in memory, or in checkpoints)
+     */
+    static String resnapshotReason(ReplicationConnection.SystemIdentity known, ReplicationConnection.SystemIdentity now,
+                                   ReplicationPreflight.SlotState slot, long covered) {
         if (!known.systemId().equals(now.systemId())) {
-            return "the server's system identifier changed from " + known.systemId() + " to " + now.systemId();
+            return "the server's system identifier changed from " + known.systemId() + " to " + now.systemId()
+                    + " (another cluster: a new initdb, pg_upgrade, or a restore of another cluster)";
         }
         if (known.timeline() != now.timeline()) {
-            return "the server's timeline changed from " + known.timeline() + " to " + now.timeline();
+            return "the server's timeline changed from " + known.timeline() + " to " + now.timeline()
+                    + " (a point-in-time restore or a promoted standby)";
+        }
+        if (now.walPosition() != 0 && covered > now.walPosition()) {
+            // On one server the WAL never moves back: the indexes already hold changes this server never had.
+            return "the server's WAL ends at " + Lsn.format(now.walPosition()) + ", before " + Lsn.format(covered)
+                    + " which the indexes already hold (the server was restored to an earlier point)";
         }
         if (!slot.exists()) {
             return "the replication slot is gone";
@@ -292,8 +354,14 @@ final class IndexSync implements TransactionSink {
 
     private void resnapshot(ReplicationConnection conn, ReplicationConnection.SystemIdentity id,
                             ReplicationPreflight.SlotState slotState, String reason) throws Exception {
-        log.warn("event=replication_resnapshot db={} slot={} reason=\"{}\"", database, slot, reason);
-        metrics.resnapshot(database);
+        if (announcedResnapshot == null) {
+            log.warn("event=replication_resnapshot db={} slot={} reason=\"{}\"", database, slot, reason);
+            metrics.resnapshot(database);
+            announcedResnapshot = reason;
+        } else {
+            // The re-snapshot announced before did not finish (server went away): same event, not counted again.
+            log.info("event=replication_resnapshot_retry db={} slot={} reason=\"{}\"", database, slot, announcedResnapshot);
+        }
         if (slotState.exists()) {
             await(pool.preparedQuery("SELECT pg_drop_replication_slot($1)").execute(Tuple.of(slot)));
         }
@@ -303,6 +371,8 @@ final class IndexSync implements TransactionSink {
     /** Creates the slot with an exported snapshot, builds every index inside it, and starts from the slot's point. */
     private void freshSnapshot(ReplicationConnection conn, ReplicationConnection.SystemIdentity id) throws Exception {
         phase = Phase.COPYING;
+        snapshotUnfinished = true;
+        failedForSlotInUse = false;
         store.clear();
         for (Synced s : synced.values()) {
             db.replicaStale(s.entry);
@@ -313,6 +383,7 @@ final class IndexSync implements TransactionSink {
         long point = info.getConsistentPoint().asLong();
         log.info("event=replication_slot_created db={} slot={} consistent_point={} snapshot={}", database, slot,
                 Lsn.format(point), info.getSnapshotName());
+        int failed = 0;
         for (VectorDatabase.Entry e : db.entriesForSync()) {
             Integer dims = db.dimsOf(e.def);
             try {
@@ -321,14 +392,91 @@ final class IndexSync implements TransactionSink {
                 synced.put(e.def.qualifiedName(), new Synced(e, point));
             } catch (Exception x) {
                 db.buildFailed(e, x);
+                failed++;
             }
+        }
+        if (failed > 0) {
+            // A build that failed because the server went away is not the index's fault: the whole
+            // snapshot starts again on the next connection. (A server that answers means the
+            // failure was the index's own, e.g. its table is gone: it stays failed.)
+            await(pool.query("SELECT 1").execute());
         }
         identity = id;
         initialized = true;
+        appliedLsn = 0; // a new slot, possibly on another cluster: positions start from its point
+        serverLsn = 0;
         setApplied(point, null);
         durable = point;
         saveManifest();
+        snapshotUnfinished = false;
+        announcedResnapshot = null;
         metrics.rebuilt(database);
+    }
+
+    /**
+     * Refuses to touch a slot another walsender holds. A holder with this proxy's own
+     * application_name is a leftover connection of this data directory (an earlier connection
+     * that died, a previous process killed before the server noticed): it is terminated and the
+     * next attempt takes the slot. Anyone else is another proxy running with the same
+     * instance_id: sharing one slot would lose changes for both, so this proxy reports it once
+     * at ERROR, marks its indexes failed (kNN takes the exact path, index_stats shows why), and
+     * looks again every few seconds without changing anything on the server.
+     */
+    private void checkSlotNotInUse(ReplicationPreflight.SlotState slotState) throws Exception {
+        if (!slotState.active()) {
+            if (slotInUse != null) {
+                log.info("event=replication_slot_free db={} slot={}", database, slot);
+                slotInUse = null;
+            }
+            return;
+        }
+        int pid = slotState.activePid();
+        if (owner.owns(slotState.holderApplication())) {
+            log.info("event=replication_stale_sender db={} slot={} pid={} action=terminate", database, slot, pid);
+            await(pool.preparedQuery("SELECT pg_terminate_backend($1)").execute(Tuple.of(pid)));
+            throw new IllegalStateException("replication slot \"" + slot + "\" was still held by an earlier connection of this proxy (PID "
+                    + pid + "); it was terminated");
+        }
+        String message = "replication slot \"" + slot + "\" is active for PID " + pid + " (application_name '"
+                + slotState.holderApplication() + "', client " + (slotState.holderAddress() == null ? "local" : slotState.holderAddress())
+                + "): another proxy runs with instance_id '" + settings.instanceId() + "' against database \"" + database + "\"";
+        String advice = "give every proxy instance its own instance_id (config key instance_id or NEURONDB_INSTANCE_ID)";
+        if (slotInUse == null) {
+            log.error("event=replication_slot_in_use db={} slot={} active_pid={} holder_application=\"{}\" holder_address={} "
+                            + "instance_id={} advice=\"{}\" fallback=\"indexes not served (exact kNN) until the slot is free\"",
+                    database, slot, pid, slotState.holderApplication(), slotState.holderAddress(), settings.instanceId(), advice);
+            metrics.slotInUse(database);
+            VectorSqlException failure = new VectorSqlException(OBJECT_IN_USE, message, null, advice, null);
+            for (VectorDatabase.Entry e : db.entriesForSync()) {
+                db.buildFailed(e, failure);
+            }
+            failedForSlotInUse = true;
+        }
+        slotInUse = message;
+        throw new SlotInUseException(message + "; " + advice);
+    }
+
+    /** The slot is ours again and the indexes continue from memory: those failed while it was held are served again. */
+    private void serveAgain() {
+        if (!failedForSlotInUse) {
+            return;
+        }
+        failedForSlotInUse = false;
+        for (Synced s : synced.values()) {
+            VectorIndex index = s.entry.index;
+            if (index != null && !s.entry.dropped) {
+                db.installLoaded(s.entry, index, s.entry.keyTypeOid);
+            }
+        }
+    }
+
+    /** The slot is held by another proxy with the same instance id. */
+    static final class SlotInUseException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        SlotInUseException(String message) {
+            super(message);
+        }
     }
 
     /** Loads each listed index's checkpoint; false when they cannot continue from the slot. */
@@ -379,6 +527,17 @@ final class IndexSync implements TransactionSink {
 
     @Override
     public void apply(ReplicatedTransaction tx) {
+        applyChanges(tx);
+        setApplied(tx.endLsn(), tx.commitTime());
+        metrics.applied(database, tx.changes().size());
+    }
+
+    @Override
+    public void applyPart(ReplicatedTransaction part) {
+        applyChanges(part);
+    }
+
+    private void applyChanges(ReplicatedTransaction tx) {
         for (ReplicatedTransaction.Change change : tx.changes()) {
             for (Synced s : synced.values()) {
                 if (tx.endLsn() > s.position && !s.entry.dropped && touches(change, s.entry.def.table())) {
@@ -395,8 +554,6 @@ final class IndexSync implements TransactionSink {
                 }
             }
         }
-        setApplied(tx.endLsn(), tx.commitTime());
-        metrics.applied(database, tx.changes().size());
     }
 
     @Override
@@ -549,11 +706,13 @@ final class IndexSync implements TransactionSink {
         long at = appliedLsn;
         long start = System.nanoTime();
         int written = 0;
+        boolean forgot = false;
         try {
             for (Synced s : List.copyOf(synced.values())) {
                 if (s.entry.dropped) {
                     synced.remove(s.entry.def.qualifiedName());
                     store.deleteIndex(CheckpointStore.fileName(s.entry.def.qualifiedName()));
+                    forgot = true;
                     continue;
                 }
                 long lsn = Math.max(at, s.position);
@@ -572,6 +731,9 @@ final class IndexSync implements TransactionSink {
             saveManifest();
             durable = Math.max(durable, at);
             metrics.checkpointed(database, at);
+            if (forgot) {
+                prunePublication();
+            }
             if (written > 0) {
                 log.info("event=index_checkpoint db={} indexes={} lsn={} seconds={}", database, written, Lsn.format(at),
                         String.format("%.3f", (System.nanoTime() - start) / 1e9));
@@ -608,7 +770,13 @@ final class IndexSync implements TransactionSink {
                     done.complete(await(db.buildFromSnapshot(def, dims, null)));
                     return;
                 }
-                ensurePublication(Set.of(def.table()));
+                String inUse = slotInUse;
+                if (inUse != null) {
+                    throw new VectorSqlException(OBJECT_IN_USE, "cannot follow index \"" + def.name() + "\" by replication: " + inUse,
+                            null, "give every proxy instance its own instance_id (config key instance_id or NEURONDB_INSTANCE_ID)", null);
+                }
+                // Registered before its table joins the publication: a pruning of the publication
+                // (on the replication thread) then sees the table as wanted.
                 CompletableFuture<Void> registered = new CompletableFuture<>();
                 post(() -> {
                     pending.put(name, new Pending(def));
@@ -622,7 +790,9 @@ final class IndexSync implements TransactionSink {
                     }
                     sleep(20);
                 }
-                try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5))) {
+                syncPublication(Set.of(def.table()), false);
+                try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5),
+                        owner.applicationName())) {
                     ReplicationSlotInfo info = conn.createSlot(ReplicationNames.temporarySlot(settings.instanceId(),
                             TEMP_SLOTS.incrementAndGet()), true);
                     VectorDatabase.Built b = await(db.buildFromSnapshot(def, dims, info.getSnapshotName()));
@@ -680,12 +850,13 @@ final class IndexSync implements TransactionSink {
         post(() -> pending.remove(def.qualifiedName()));
     }
 
-    /** Forgets a dropped index and its checkpoint. */
+    /** Forgets a dropped index and its checkpoint; its table leaves the publication when no other index needs it. */
     void forget(IndexDefinition def) {
         post(() -> {
             if (synced.remove(def.qualifiedName()) != null) {
                 store.deleteIndex(CheckpointStore.fileName(def.qualifiedName()));
             }
+            prunePublication();
         });
     }
 
@@ -707,16 +878,41 @@ final class IndexSync implements TransactionSink {
 
     // ------------------------------------------------------------------ publication
 
+    /** Tables some index of this database needs followed: held or being prepared (replication thread only). */
     private Set<TableName> wantedTables() {
         Set<TableName> out = new LinkedHashSet<>();
         for (VectorDatabase.Entry e : db.entriesForSync()) {
-            out.add(e.def.table());
+            if (!e.dropped) {
+                out.add(e.def.table());
+            }
+        }
+        for (Pending p : pending.values()) {
+            out.add(p.def.table());
         }
         return out;
     }
 
-    /** Creates the publication if missing and adds the tables it lacks (never removes: other instances may not share it). */
-    private void ensurePublication(Set<TableName> tables) throws Exception {
+    /** Removes tables no index needs any more from the publication (replication thread); a failure is only logged. */
+    private void prunePublication() {
+        if (closed || slotInUse != null) {
+            return;
+        }
+        try {
+            syncPublication(wantedTables(), true);
+        } catch (Exception x) {
+            log.warn("event=publication_prune_failed db={} publication={} error=\"{}\"", database, publication, x.getMessage());
+        }
+    }
+
+    /**
+     * Creates the publication if missing and adds the tables it lacks. With {@code prune} (only
+     * on the replication thread, with every wanted table), also removes the tables no index of
+     * this instance follows any more, so the server stops decoding and sending their changes:
+     * the publication is this instance's own ({@code neurondb_<instance_id>}), so this is only
+     * done when the proxy's role owns it and it is not FOR ALL TABLES — one made or changed by
+     * hand is left as it is.
+     */
+    private void syncPublication(Set<TableName> tables, boolean prune) throws Exception {
         var existing = await(pool.preparedQuery("SELECT 1 FROM pg_publication WHERE pubname = $1").execute(Tuple.of(publication)));
         if (existing.size() == 0) {
             try {
@@ -743,6 +939,37 @@ final class IndexSync implements TransactionSink {
                     if (!String.valueOf(x.getMessage()).contains("already member")) {
                         throw x;
                     }
+                }
+            }
+        }
+        if (!prune) {
+            return;
+        }
+        Set<TableName> unwanted = new LinkedHashSet<>(have);
+        unwanted.removeAll(tables);
+        if (unwanted.isEmpty()) {
+            return;
+        }
+        var owned = await(pool.preparedQuery("SELECT pubowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS owned, "
+                + "puballtables FROM pg_publication WHERE pubname = $1").execute(Tuple.of(publication)));
+        if (owned.size() == 0) {
+            return;
+        }
+        Row o = owned.iterator().next();
+        if (!Boolean.TRUE.equals(o.getBoolean("owned")) || Boolean.TRUE.equals(o.getBoolean("puballtables"))) {
+            log.info("event=publication_prune_skipped db={} publication={} reason=\"not owned by the proxy's role, or FOR ALL TABLES\" tables={}",
+                    database, publication, unwanted.size());
+            return;
+        }
+        for (TableName t : unwanted) {
+            try {
+                await(pool.query("ALTER PUBLICATION " + SqlIdentifiers.quote(publication) + " DROP TABLE " + t.toSql()).execute());
+                log.info("event=publication_table_removed db={} publication={} table={} reason=\"no index of this instance follows it\"",
+                        database, publication, t);
+            } catch (Exception x) {
+                String m = String.valueOf(x.getMessage());
+                if (!m.contains("is not part of the publication") && !m.contains("does not exist")) {
+                    throw x;
                 }
             }
         }

@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@code neurondb_replication_applied_lsn}, {@code neurondb_replication_durable_lsn},
  * {@code neurondb_replication_transactions_applied_total}, {@code neurondb_replication_reconnects_total},
  * {@code neurondb_replication_resnapshots_total}, {@code neurondb_replication_rebuilds_total},
+ * {@code neurondb_replication_slot_conflicts_total},
  * and, per proxy, {@code neurondb_index_copy_rows_total} / {@code neurondb_index_copy_rows_expected}
  * (initial copy progress). Without a registry (tests, embedding) nothing is recorded.
  */
@@ -80,6 +81,11 @@ final class ReplicationMetrics {
     void resnapshot(String database) {
         count("neurondb_replication_resnapshots_total", database,
                 "Fresh snapshots taken because the slot was lost or the server's identity or timeline changed", 1);
+    }
+
+    void slotInUse(String database) {
+        count("neurondb_replication_slot_conflicts_total", database,
+                "Times the instance's slot was found held by another process (another proxy with the same instance_id)", 1);
     }
 
     void rebuilt(String database) {

@@ -25,14 +25,17 @@ import java.util.function.BooleanSupplier;
  */
 final class ReplicaFixture implements AutoCloseable {
 
-    final LocalPostgres pg;
+    /** The server the proxy is pointed at now (tests that restore a cluster swap it with {@link #replaceServer}). */
+    LocalPostgres pg;
+    private final java.util.List<LocalPostgres> retired = new java.util.ArrayList<>();
     final String db;
     final Path dataDir;
     final String instanceId;
     ProxyUnderTest proxy;
 
-    ReplicaFixture(String name) throws Exception {
-        this.pg = TestPostgres.startPrivate(name);
+    /** @param settings extra server settings, {@code name=value} */
+    ReplicaFixture(String name, String... settings) throws Exception {
+        this.pg = TestPostgres.startPrivate(name, settings);
         this.db = "r_" + name;
         this.instanceId = "t_" + name;
         this.dataDir = Files.createTempDirectory("neurondb-repl-data-");
@@ -42,9 +45,23 @@ final class ReplicaFixture implements AutoCloseable {
     }
 
     String yaml() {
-        return "data_dir: " + dataDir + "\n"
+        return yaml(dataDir);
+    }
+
+    /** The config of a replicating proxy with this fixture's instance id and the given data directory. */
+    String yaml(Path dataDirectory) {
+        return "data_dir: " + dataDirectory + "\n"
                 + "instance_id: " + instanceId + "\n"
                 + "replication:\n  enabled: true\n  checkpoint_interval_seconds: 1\n  status_interval_ms: 200\n";
+    }
+
+    /**
+     * Points the fixture at another server on the same port (a restored or a new cluster); the
+     * old one must be stopped already. Both are removed at close.
+     */
+    void replaceServer(LocalPostgres next) {
+        retired.add(pg);
+        pg = next;
     }
 
     ProxyUnderTest startProxy() {
@@ -140,6 +157,10 @@ final class ReplicaFixture implements AutoCloseable {
         }
         pg.destroy();
         LocalPostgres.deleteTree(pg.dataDir().getParent());
+        for (LocalPostgres old : retired) {
+            old.destroy();
+            LocalPostgres.deleteTree(old.dataDir().getParent());
+        }
         LocalPostgres.deleteTree(dataDir);
     }
 }
