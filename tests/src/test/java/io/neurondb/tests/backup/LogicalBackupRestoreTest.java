@@ -276,6 +276,47 @@ class LogicalBackupRestoreTest {
         assertThat(backupNow("logical").get(2)).isEqualTo("succeeded");
     }
 
+    /**
+     * The off-host target fails on every write (its mount went away and a file took its place):
+     * works without root, unlike the tmpfs case. The run is failed, nothing new is complete in
+     * the repository either, and once the target is back the next run succeeds in both.
+     */
+    @Test
+    void aFailingOffHostTargetFailsTheRunAndTheNextRunSucceeds() throws Exception {
+        backupNow("logical");
+        List<String> setsBefore = sets(fx.repository);
+        List<String> offsiteBefore = sets(fx.offsite);
+        Path aside = fx.work.resolve("offsite-aside");
+        Files.move(fx.offsite, aside);
+        Files.writeString(fx.offsite, "not a directory");
+        try {
+            assertThatThrownBy(() -> backupNow("logical")).isInstanceOfSatisfying(SQLException.class, e -> {
+                assertThat(e.getSQLState()).isEqualTo("58000");
+                assertThat(e.getMessage()).contains("the copy to the off-host target dir:" + fx.offsite + " failed")
+                        .contains("kept nowhere");
+            });
+            assertThat(sets(fx.repository)).isEqualTo(setsBefore);
+            try (Stream<Path> staging = Files.list(fx.repository.resolve(".incomplete"))) {
+                assertThat(staging.toList()).as("staging left in the repository").isEmpty();
+            }
+        } finally {
+            Files.delete(fx.offsite);
+            Files.move(aside, fx.offsite);
+        }
+        try (Connection c = fx.direct("shop"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT status, error FROM neurondb.backups WHERE kind = 'logical' ORDER BY id DESC LIMIT 1")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("failed");
+            assertThat(rs.getString(2)).contains("off-host target");
+        }
+        assertThat(sets(fx.offsite)).isEqualTo(offsiteBefore);
+        List<String> next = backupNow("logical");
+        assertThat(next.get(2)).isEqualTo("succeeded");
+        String name = Path.of(next.get(3)).getFileName().toString();
+        assertThat(sets(fx.repository)).contains(name);
+        assertThat(sets(fx.offsite)).contains(name);
+    }
+
     private static int run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
@@ -343,6 +384,24 @@ class LogicalBackupRestoreTest {
         BackupFixture.CliResult badRepo = fx.cli(fx.writeConfig("bad-repo.yaml", unwritable + "    database: shop\n"), "backup", "logical");
         assertThat(badRepo.code()).isEqualTo(2);
         assertThat(badRepo.err()).contains("plugins.backup.repository").contains("not writable");
+
+        // missing tools are found before any directory is made
+        Path freshRepo = fx.work.resolve("repo-never-made");
+        String fresh = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + freshRepo)
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-never-made"));
+        BackupFixture.CliResult noToolsFresh = fx.cli(fx.writeConfig("no-tools-fresh.yaml", fresh + "    database: shop\n    bin_dir: /nonexistent/bin\n"),
+                "backup", "physical");
+        assertThat(noToolsFresh.code()).isEqualTo(2);
+        assertThat(noToolsFresh.err()).contains("no executable pg_dump");
+        assertThat(freshRepo).doesNotExist();
+        assertThat(fx.work.resolve("offsite-never-made")).doesNotExist();
+
+        Path shortKey = Files.writeString(fx.work.resolve("short.key"), "00112233");
+        BackupFixture.CliResult badKey = fx.cli(fx.writeConfig("short-key.yaml", fresh + "    database: shop\n    encryption: {key_file: " + shortKey + "}\n"),
+                "backup", "logical");
+        assertThat(badKey.code()).isEqualTo(2);
+        assertThat(badKey.err()).contains("does not hold a 256-bit key").contains("openssl rand -hex 32").doesNotContain("00112233");
+        assertThat(freshRepo).doesNotExist();
 
         BackupFixture.CliResult noKey = fx.cli(fx.writeConfig("no-key.yaml", fx.baseYaml + "    database: shop\n    encryption: {key_env: NEURONDB_TEST_NO_SUCH_KEY}\n"),
                 "backup", "logical");
