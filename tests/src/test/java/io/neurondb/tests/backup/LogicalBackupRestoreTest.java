@@ -289,17 +289,22 @@ class LogicalBackupRestoreTest {
         Path aside = fx.work.resolve("offsite-aside");
         Files.move(fx.offsite, aside);
         Files.writeString(fx.offsite, "not a directory");
+        SimpleMeterRegistry exporter = new SimpleMeterRegistry();
+        ((CompositeMeterRegistry) fx.proxy.meters()).add(exporter);
         try {
             assertThatThrownBy(() -> backupNow("logical")).isInstanceOfSatisfying(SQLException.class, e -> {
                 assertThat(e.getSQLState()).isEqualTo("58000");
                 assertThat(e.getMessage()).contains("the copy to the off-host target dir:" + fx.offsite + " failed")
                         .contains("kept nowhere");
             });
+            assertThat(exporter.get("neurondb_backup_failures").tag("kind", "logical").counter().count()).isEqualTo(1.0);
+            assertThat(exporter.get("neurondb_backup_duration").tag("kind", "logical").tag("status", "failed").timer().count()).isEqualTo(1);
             assertThat(sets(fx.repository)).isEqualTo(setsBefore);
             try (Stream<Path> staging = Files.list(fx.repository.resolve(".incomplete"))) {
                 assertThat(staging.toList()).as("staging left in the repository").isEmpty();
             }
         } finally {
+            ((CompositeMeterRegistry) fx.proxy.meters()).remove(exporter);
             Files.delete(fx.offsite);
             Files.move(aside, fx.offsite);
         }
@@ -321,6 +326,48 @@ class LogicalBackupRestoreTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         return p.waitFor();
+    }
+
+    /**
+     * The schedules inside a running proxy (a second proxy on the same server, with a repository
+     * of its own and every-minute cron for the dump and the restore test): both run by
+     * themselves within about a minute.
+     */
+    @Test
+    void scheduledBackupAndRestoreTestRunInsideTheProxy() throws Exception {
+        Path repo = fx.work.resolve("repo-scheduled");
+        int port = io.neurondb.proxy.embedded.LocalPostgres.freePort();
+        String settings = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + repo)
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-scheduled"))
+                .replace("proxy_address: 127.0.0.1:" + fx.proxyPort, "proxy_address: 127.0.0.1:" + port)
+                + "    database: shop\n    wal: {enabled: false}\n"
+                + "    schedule: {logical: \"* * * * *\", physical: \"off\", wal: \"off\", verify: \"* * * * *\"}\n";
+        Path config = fx.writeConfig("scheduled.yaml", settings);
+        // a backup for the first scheduled restore test to find, should it start before the scheduled dump ends
+        BackupFixture.CliResult seed = fx.cli(config, "backup", "logical");
+        assertThat(seed.code()).as(seed.err()).isZero();
+        int before = sets(repo).size();
+        String yaml = Files.readString(config).replace("listen: 127.0.0.1:" + fx.proxyPort, "listen: 127.0.0.1:" + port);
+        try (var proxy = io.neurondb.proxy.NeuronDbProxy.start(
+                new io.neurondb.proxy.config.ConfigLoader(java.util.Map.of(), fx.work).loadFromString(yaml), List.of())) {
+            assertThat(proxy.plugins().startedPluginIds()).contains("backup");
+            SimpleMeterRegistry exporter = new SimpleMeterRegistry();
+            ((CompositeMeterRegistry) proxy.meters()).add(exporter);
+            BackupFixture.await("a scheduled dump and a scheduled restore test", Duration.ofSeconds(150), () -> {
+                try {
+                    return sets(repo).size() > before
+                            && exporter.get("neurondb_backup_last_verified_timestamp_seconds").gauge().value() > 0;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+        try (Connection c = fx.direct("shop"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM neurondb.backups WHERE kind = 'logical' AND status = 'succeeded' "
+                     + "AND location LIKE '" + repo + "/%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isGreaterThanOrEqualTo(2);   // the seed and at least one scheduled run
+        }
     }
 
     @Test
@@ -437,6 +484,13 @@ class LogicalBackupRestoreTest {
         assertThat(fx.cli(notesOnly, "backup", "logical").code()).isZero();
         BackupFixture.CliResult r2 = fx.cli(notesOnly, "restore", "logical", "--database", "shop_notes");
         assertThat(r2.code()).as(r2.err()).isZero();
+        // a data-only dump has no tables to go into a new database: refused, nothing created
+        Path dataOnly = fx.writeConfig("data-only.yaml", ownRepo + "    database: shop\n    logical: {mode: data-only}\n");
+        assertThat(fx.cli(dataOnly, "backup", "logical").code()).isZero();
+        BackupFixture.CliResult r3 = fx.cli(dataOnly, "restore", "logical", "--database", "shop_data");
+        assertThat(r3.code()).isEqualTo(2);
+        assertThat(r3.err()).contains("is data-only").contains("pg_restore --data-only");
+        assertThat(databaseExists("shop_data")).isFalse();
         try (Connection c = fx.direct("shop_schema"); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM notes)")) {
                 rs.next();

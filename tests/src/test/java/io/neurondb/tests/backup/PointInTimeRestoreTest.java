@@ -93,8 +93,25 @@ class PointInTimeRestoreTest {
             assertThat(location.resolve("base.tar.gz.enc")).exists();
             assertThat(location.resolve("pg_wal.tar.gz.enc")).exists();
             assertThat(Files.readString(location.resolve("manifest.json"))).contains("\"start_lsn\"", "\"end_lsn\"", "system_identifier");
-            return rs.getString("id");
+            String id = rs.getString("id");
+            // the catalog row carries what the manifest says: size, the manifest's SHA-256, the LSN range
+            try (Connection app = fx.direct("app"); Statement q = app.createStatement();
+                 ResultSet row = q.executeQuery("SELECT status, bytes, sha256, start_lsn::text, end_lsn::text, start_lsn <= end_lsn, "
+                         + "location FROM neurondb.backups WHERE id = " + id)) {
+                assertThat(row.next()).isTrue();
+                assertThat(row.getString(1)).isEqualTo("succeeded");
+                assertThat(row.getLong(2)).isEqualTo(Long.parseLong(rs.getString("bytes"))).isPositive();
+                assertThat(row.getString(3)).isEqualTo(sha256(location.resolve("manifest.json")));
+                assertThat(row.getString(4)).isNotBlank();
+                assertThat(row.getBoolean(6)).isTrue();
+                assertThat(row.getString(7)).isEqualTo(location.toString());
+            }
+            return id;
         }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     private static Path sealed(Path walDir, String segment) {
