@@ -370,6 +370,50 @@ class LogicalBackupRestoreTest {
         }
     }
 
+    /**
+     * A key from an environment variable, in a CLI process of its own (the environment is the
+     * process's): the backup is sealed with it, nothing it prints contains the key, and the same
+     * key from a file restores it.
+     */
+    @Test
+    void aKeyFromTheEnvironmentSealsTheBackupAndIsNeverPrinted() throws Exception {
+        String hex = "5a4b3c2d1e0f11223344556677889900aabbccddeeff00112233445566778899";
+        String ownRepo = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + fx.work.resolve("repo-env-key"))
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-env-key"));
+        Path envConfig = fx.writeConfig("env-key.yaml", ownRepo + "    database: shop\n    wal: {enabled: false}\n"
+                + "    encryption: {key_env: NEURONDB_TEST_BACKUP_KEY}\n");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", envConfig.toString(),
+                "backup", "logical").redirectErrorStream(true);
+        pb.environment().put("NEURONDB_TEST_BACKUP_KEY", hex);
+        Process p = pb.start();
+        String printed = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(printed).isZero();
+        assertThat(printed).contains("(logical) succeeded").doesNotContain(hex).doesNotContain(hex.substring(0, 16));
+
+        Path set;
+        try (Stream<Path> sets = Files.list(fx.work.resolve("repo-env-key").resolve("logical"))) {
+            set = sets.findFirst().orElseThrow();
+        }
+        assertThat(set.resolve("database.dump.enc")).exists();
+        assertThat(set.resolve("database.dump")).doesNotExist();
+        assertThat(Files.readString(set.resolve("manifest.json"))).contains("\"encrypted\" : true").doesNotContain(hex);
+
+        Path keyFile = Files.writeString(fx.work.resolve("env-key-as-file.key"), hex + "\n");
+        Path fileConfig = fx.writeConfig("env-key-file.yaml", ownRepo + "    database: shop\n    encryption: {key_file: " + keyFile + "}\n");
+        BackupFixture.CliResult restored = fx.cli(fileConfig, "restore", "logical", "--database", "shop_env_key");
+        assertThat(restored.code()).as(restored.err()).isZero();
+        try (Connection c = fx.direct("shop_env_key"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM notes")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(7);
+        }
+        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE shop_env_key WITH (FORCE)");
+        }
+    }
+
     @Test
     void theProxyLeavesOutAPluginWithBadSettings() throws Exception {
         Path bad = fx.writeConfig("bad-at-start.yaml",
