@@ -57,6 +57,8 @@ public final class BackupPlugin implements PluginService, SqlFunction {
             } catch (RuntimeException e) {
                 log.error("event=wal_receiver_start_failed error=\"{}\"; retried by the wal job", e.getMessage());
             }
+        } else if (sys.key() != null) {
+            archiver.startWatcher();   // seals what an archive_command writes into the WAL directory
         }
         BackupScheduler sched = new BackupScheduler();
         s.schedules().forEach((job, cron) -> sched.schedule(job, cron, switch (job) {

@@ -5,6 +5,7 @@ import io.neurondb.backup.run.BackupSystem;
 import io.neurondb.backup.run.WalNames;
 import io.neurondb.backup.store.BackupTarget;
 import io.neurondb.backup.store.DirectoryTarget;
+import io.neurondb.backup.store.FileCipher;
 import io.neurondb.backup.store.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,20 +14,22 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
  * Point-in-time restore into a new data directory: the base backup's tars unpacked, the archived
  * WAL from the base backup's start onwards copied into {@code neurondb_restore_wal/} inside it
- * (the newest segment from pg_receivewal's {@code .partial} file), and {@code recovery.signal}
+ * (sealed segments decrypted; the newest segment from pg_receivewal's {@code .partial} file),
+ * and {@code recovery.signal}
  * with {@code restore_command} and {@code recovery_target_lsn} or {@code recovery_target_time}
  * (action promote). Starting the server then replays to the target and opens read-write on a
  * new timeline. The directory is self-contained: it needs neither the repository nor the key.
@@ -81,11 +84,20 @@ public final class PhysicalRestore {
         set.checkKey(sys.key());
         set.checkFiles();
 
+        boolean existedEmpty = Files.isDirectory(dataDir);
         Path work = sys.repository().newStagingDir("restore");
         boolean created = false;
         try {
+            // Everything that can be refused (a damaged or wrongly keyed file, WAL that does not
+            // reach the target) is read and checked in the staging directory first: the new data
+            // directory is created only once all of it is in hand.
             Path base = set.plainFile("base.tar.gz", sys.key(), work);
             Path walTar = set.plainFile("pg_wal.tar.gz", sys.key(), work);
+            Path wal = work.resolve("wal");
+            int walFiles = collectArchivedWal(wal, m, source);
+            if (lsn != null) {
+                checkWalReaches(wal, lsn, m, source, targetLsn);
+            }
             log.info("event=restore_started kind=physical backup_id={} data_dir={} target_lsn={} target_time={}", m.id(), dataDir,
                     targetLsn, targetTime);
             Files.createDirectories(dataDir);
@@ -94,15 +106,27 @@ public final class PhysicalRestore {
             ToolRun.run(List.of("tar", "-xzf", base.toString(), "-C", dataDir.toString()), null, timeout, work);
             Files.createDirectories(dataDir.resolve("pg_wal"));
             ToolRun.run(List.of("tar", "-xzf", walTar.toString(), "-C", dataDir.resolve("pg_wal").toString()), null, timeout, work);
-            int walFiles = copyArchivedWal(dataDir.resolve(WAL_DIR), m, source);
+            Path restoreWal = Files.createDirectories(dataDir.resolve(WAL_DIR));
+            try (Stream<Path> files = Files.list(wal)) {
+                for (Path f : files.toList()) {
+                    Files.move(f, restoreWal.resolve(f.getFileName().toString()));
+                }
+            }
             writeRecoverySettings(dataDir, targetLsn, time);
             handToServerUser(dataDir);
-            String target = lsn != null ? "lsn " + targetLsn : time != null ? "time " + time : "end of archived WAL";
+            String target = lsn != null ? "lsn " + targetLsn : time != null ? "time " + recoveryTime(time) : "end of archived WAL";
             log.info("event=restore_prepared kind=physical backup_id={} data_dir={} target=\"{}\" wal_files={}", m.id(), dataDir, target, walFiles);
             return new Outcome(m.id(), set.name(), dataDir, target, walFiles);
         } catch (IOException | RuntimeException e) {
             if (created) {
                 DirectoryTarget.deleteTree(dataDir);
+                if (existedEmpty) {
+                    try {
+                        Files.createDirectories(dataDir);   // the operator's empty directory, as it was
+                    } catch (IOException again) {
+                        e.addSuppressed(again);
+                    }
+                }
             }
             throw e;
         } finally {
@@ -131,38 +155,82 @@ public final class PhysicalRestore {
                 + " there is none to start recovery from");
     }
 
-    /** WAL from the base backup's start segment on; the newest, still open segment from its .partial file. */
-    private int copyArchivedWal(Path into, Manifest m, BackupTarget source) throws IOException {
+    /**
+     * Copies the archived WAL from the base backup's start segment on into {@code into}, under
+     * the names PostgreSQL asks for: sealed ({@code .enc}) files decrypted, and the newest, still
+     * open segment from its {@code .partial} file when it has no finished copy.
+     *
+     * @throws IllegalArgumentException when a sealed file fails its integrity check or no key is set
+     */
+    private int collectArchivedWal(Path into, Manifest m, BackupTarget source) throws IOException {
         Files.createDirectories(into);
-        Path walDir = source == sys.repository() ? sys.repository().root().resolve("wal")
-                : ((DirectoryTarget) source).root().resolve("wal");
-        if (!Files.isDirectory(walDir)) {
-            return 0;
-        }
         long segSize = m.json().getLong("wal_segment_size", 16L << 20);
         String from = m.string("start_lsn") == null ? "" : WalNames.segmentPosition(WalNames.parseLsn(m.string("start_lsn")), segSize);
-        List<Path> files;
-        try (Stream<Path> s = Files.list(walDir)) {
-            files = new ArrayList<>(s.sorted().toList());
+        List<String> names = source.listWal();
+        Set<String> finished = new HashSet<>();
+        for (String name : names) {
+            if (WalNames.isSegment(WalNames.plainName(name))) {
+                finished.add(WalNames.plainName(name));
+            }
         }
         int n = 0;
-        for (Path f : files) {
-            String name = f.getFileName().toString();
-            if (WalNames.isHistory(name)) {
-                Files.copy(f, into.resolve(name));
-                n++;
-            } else if (WalNames.isSegment(name) && WalNames.position(name).compareTo(from) >= 0) {
-                Files.copy(f, into.resolve(name));
-                n++;
-            } else if (WalNames.isPartial(name)) {
-                String full = name.substring(0, 24);
-                if (WalNames.position(full).compareTo(from) >= 0 && !Files.exists(walDir.resolve(full))) {
-                    Files.copy(f, into.resolve(full), StandardCopyOption.REPLACE_EXISTING);
-                    n++;
+        for (String name : names) {
+            String plain = WalNames.plainName(name);
+            String dest;
+            if (WalNames.isHistory(plain)) {
+                dest = plain;
+            } else if (WalNames.isSegment(plain) && WalNames.position(plain).compareTo(from) >= 0) {
+                dest = plain;
+            } else if (WalNames.isPartial(name) && WalNames.position(plain).compareTo(from) >= 0
+                    && !finished.contains(plain.substring(0, 24))) {
+                dest = plain.substring(0, 24);
+            } else {
+                continue;
+            }
+            Path out = into.resolve(dest);
+            if (Files.exists(out)) {
+                continue;   // the plain and the sealed copy of the same file
+            }
+            Path file = source.fetchWal(name);
+            if (WalNames.isSealed(name)) {
+                if (sys.key() == null) {
+                    throw new IllegalArgumentException("archived WAL file " + name + " in " + source.describe() + " is encrypted;"
+                            + " set plugins.backup.encryption.key_file or key_env to the key it was sealed with");
+                }
+                try {
+                    FileCipher.decrypt(file, out, sys.key());
+                } catch (IOException e) {
+                    Files.deleteIfExists(out);
+                    throw new IllegalArgumentException("archived WAL in " + source.describe() + ": " + e.getMessage()
+                            + "; nothing was restored: restore from the other copy (--from offsite or --from repository)"
+                            + " or choose a target before this segment");
+                }
+            } else {
+                Files.copy(file, out);
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /** Refuses a target LSN the archived WAL does not reach: recovery would stop short of it. */
+    private static void checkWalReaches(Path wal, long lsn, Manifest m, BackupTarget source, String targetLsn) throws IOException {
+        long segSize = m.json().getLong("wal_segment_size", 16L << 20);
+        String needed = WalNames.segmentPosition(lsn, segSize);
+        String last = "";
+        try (Stream<Path> s = Files.list(wal)) {
+            for (Path f : s.toList()) {
+                String name = f.getFileName().toString();
+                if (WalNames.isSegment(name) && WalNames.position(name).compareTo(last) > 0) {
+                    last = WalNames.position(name);
                 }
             }
         }
-        return n;
+        if (last.compareTo(needed) < 0) {
+            throw new IllegalArgumentException("the archived WAL in " + source.describe() + " does not reach the target LSN " + targetLsn
+                    + (last.isEmpty() ? " (no WAL after the backup's start)" : " (it ends in segment " + last + ")")
+                    + "; wait for WAL archiving to catch up (neurondb-proxy backup wal copies it off-host) or choose an earlier target");
+        }
     }
 
     private static void writeRecoverySettings(Path dataDir, String targetLsn, OffsetDateTime time) throws IOException {
@@ -172,11 +240,18 @@ public final class PhysicalRestore {
         if (targetLsn != null) {
             conf.append("recovery_target_lsn = '").append(escape(targetLsn)).append("'\n");
         } else if (time != null) {
-            conf.append("recovery_target_time = '").append(escape(time.toString())).append("'\n");
+            conf.append("recovery_target_time = '").append(escape(recoveryTime(time))).append("'\n");
         }
         conf.append("recovery_target_action = 'promote'\n");
         Files.writeString(dataDir.resolve("postgresql.auto.conf"), conf.toString(), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** A numeric UTC offset, never a zone abbreviation: PostgreSQL reads those only with its abbreviation tables. */
+    private static final DateTimeFormatter RECOVERY_TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSSxxx");
+
+    static String recoveryTime(OffsetDateTime time) {
+        return RECOVERY_TIME.format(time);
     }
 
     private static String escape(String s) {

@@ -103,7 +103,12 @@ public final class BackupRunner {
             manifest.write(staging.resolve(Manifest.FILE));
             String name = kind + "/" + STAMP.format(started) + "-" + String.format("%08d", id);
             if (sys.offsite() != null) {
-                sys.offsite().storeSet(name, staging);
+                try {
+                    sys.offsite().storeSet(name, staging);
+                } catch (IOException | RuntimeException e) {
+                    throw new IOException("the copy to the off-host target " + sys.offsite().describe() + " failed ("
+                            + e.getClass().getSimpleName() + ": " + e.getMessage() + "); the backup was kept nowhere", e);
+                }
             }
             try {
                 sys.repository().publish(staging, name);

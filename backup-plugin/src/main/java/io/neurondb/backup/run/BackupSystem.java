@@ -70,8 +70,14 @@ public final class BackupSystem {
         BackupSettings settings = BackupSettings.parse(context.settings(), context.dataDir(), context.upstream().database(),
                 context.environment());
         BackupKey key = BackupKey.load(settings, context.environment());
+        // the tools before the directories: a refusal for missing tools leaves no directory behind
+        int major = serverMajor(context.vertx(), context.upstream());
+        PgTools tools = PgTools.find(settings.binDir(), major);
         DirectoryTarget repository = new DirectoryTarget(settings.repository());
         DirectoryTarget offsite = settings.offsite() == null ? null : new DirectoryTarget(settings.offsite());
+        if (offsite != null && offsite.root().normalize().equals(repository.root().normalize())) {
+            throw new IllegalArgumentException("plugins.backup.offsite is the repository itself; point it at another disk or host mount");
+        }
         try {
             repository.checkWritable();
         } catch (IOException e) {
@@ -83,12 +89,7 @@ public final class BackupSystem {
             } catch (IOException e) {
                 throw new IllegalArgumentException("plugins.backup.offsite: " + e.getMessage());
             }
-            if (offsite.root().normalize().equals(repository.root().normalize())) {
-                throw new IllegalArgumentException("plugins.backup.offsite is the repository itself; point it at another disk or host mount");
-            }
         }
-        int major = serverMajor(context.vertx(), context.upstream());
-        PgTools tools = PgTools.find(settings.binDir(), major);
         log.info("event=backup_configured repository={} offsite={} database={} tools={} encrypted={} schedules={}",
                 repository.root(), offsite == null ? "none" : offsite.root(), settings.database(), tools.binDir(),
                 key != null, settings.schedules());

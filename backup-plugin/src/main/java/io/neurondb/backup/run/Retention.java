@@ -19,7 +19,8 @@ import java.util.List;
  * {@code keep} of its kind or is older than {@code max_age_days}, but the newest set of a kind
  * (the last good backup: only complete sets are listed) always stays. WAL goes only when it is
  * older than the start of the oldest physical backup still kept; without a physical backup none
- * is deleted.
+ * is deleted. Sealed ({@code .enc}) segments count as the segments they hold; {@code .partial}
+ * and {@code .history} files always stay.
  */
 public final class Retention {
 
@@ -66,8 +67,8 @@ public final class Retention {
         String keepFrom = WalNames.segmentPosition(WalNames.parseLsn(startLsn), segSize);
         int n = 0;
         for (String f : target.listWal()) {
-            String base = f.endsWith(".partial") ? f.substring(0, f.length() - ".partial".length()) : f;
-            if (WalNames.isSegment(base) && WalNames.position(base).compareTo(keepFrom) < 0 && !f.endsWith(".partial")) {
+            String base = WalNames.plainName(f);   // sealed (.enc) or plain; .partial and .history never match
+            if (WalNames.isSegment(base) && WalNames.position(base).compareTo(keepFrom) < 0) {
                 target.deleteWal(f);
                 n++;
             }

@@ -2,13 +2,35 @@ package io.neurondb.backup.run;
 
 import java.util.regex.Pattern;
 
-/** WAL file names: {@code TTTTTTTTLLLLLLLLSSSSSSSS} (timeline, log, segment) as PostgreSQL writes them. */
+/**
+ * WAL file names: {@code TTTTTTTTLLLLLLLLSSSSSSSS} (timeline, log, segment) as PostgreSQL writes
+ * them, {@code .partial} for the segment pg_receivewal is still writing, and {@code .enc} for a
+ * finished segment or history file the archiver has sealed with the backup key.
+ */
 public final class WalNames {
 
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     private static final Pattern PARTIAL = Pattern.compile("[0-9A-F]{24}\\.partial");
 
+    /** Suffix of a WAL file encrypted at rest (AES-256-GCM, {@code FileCipher} layout). */
+    public static final String SEALED = ".enc";
+
     private WalNames() {
+    }
+
+    public static boolean isSealed(String name) {
+        return name.endsWith(SEALED);
+    }
+
+    /** The name PostgreSQL knows a file by: without {@code .enc}. */
+    public static String plainName(String name) {
+        return isSealed(name) ? name.substring(0, name.length() - SEALED.length()) : name;
+    }
+
+    /** A finished segment or timeline history, plain or sealed: what is archived and shipped. */
+    public static boolean isArchived(String name) {
+        String plain = plainName(name);
+        return isSegment(plain) || isHistory(plain);
     }
 
     public static boolean isSegment(String name) {

@@ -33,7 +33,11 @@ public interface BackupTarget {
     /** Copies a finished WAL segment to {@code wal/<file>} unless it is there already. */
     void storeWal(Path segment) throws IOException;
 
+    /** Names of the archived WAL files ({@code wal/}), sorted. */
     List<String> listWal() throws IOException;
+
+    /** A readable local path of one archived WAL file (a download for remote stores). */
+    Path fetchWal(String file) throws IOException;
 
     void deleteWal(String file) throws IOException;
 }

@@ -143,6 +143,15 @@ public final class DirectoryTarget implements BackupTarget {
     }
 
     @Override
+    public Path fetchWal(String file) throws IOException {
+        Path p = root.resolve("wal").resolve(file);
+        if (!Files.isRegularFile(p)) {
+            throw new NoSuchFileException(p.toString());
+        }
+        return p;
+    }
+
+    @Override
     public void deleteWal(String file) throws IOException {
         Files.deleteIfExists(root.resolve("wal").resolve(file));
     }

@@ -276,10 +276,142 @@ class LogicalBackupRestoreTest {
         assertThat(backupNow("logical").get(2)).isEqualTo("succeeded");
     }
 
+    /**
+     * The off-host target fails on every write (its mount went away and a file took its place):
+     * works without root, unlike the tmpfs case. The run is failed, nothing new is complete in
+     * the repository either, and once the target is back the next run succeeds in both.
+     */
+    @Test
+    void aFailingOffHostTargetFailsTheRunAndTheNextRunSucceeds() throws Exception {
+        backupNow("logical");
+        List<String> setsBefore = sets(fx.repository);
+        List<String> offsiteBefore = sets(fx.offsite);
+        Path aside = fx.work.resolve("offsite-aside");
+        Files.move(fx.offsite, aside);
+        Files.writeString(fx.offsite, "not a directory");
+        SimpleMeterRegistry exporter = new SimpleMeterRegistry();
+        ((CompositeMeterRegistry) fx.proxy.meters()).add(exporter);
+        try {
+            assertThatThrownBy(() -> backupNow("logical")).isInstanceOfSatisfying(SQLException.class, e -> {
+                assertThat(e.getSQLState()).isEqualTo("58000");
+                assertThat(e.getMessage()).contains("the copy to the off-host target dir:" + fx.offsite + " failed")
+                        .contains("kept nowhere");
+            });
+            assertThat(exporter.get("neurondb_backup_failures").tag("kind", "logical").counter().count()).isEqualTo(1.0);
+            assertThat(exporter.get("neurondb_backup_duration").tag("kind", "logical").tag("status", "failed").timer().count()).isEqualTo(1);
+            assertThat(sets(fx.repository)).isEqualTo(setsBefore);
+            try (Stream<Path> staging = Files.list(fx.repository.resolve(".incomplete"))) {
+                assertThat(staging.toList()).as("staging left in the repository").isEmpty();
+            }
+        } finally {
+            ((CompositeMeterRegistry) fx.proxy.meters()).remove(exporter);
+            Files.delete(fx.offsite);
+            Files.move(aside, fx.offsite);
+        }
+        try (Connection c = fx.direct("shop"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT status, error FROM neurondb.backups WHERE kind = 'logical' ORDER BY id DESC LIMIT 1")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("failed");
+            assertThat(rs.getString(2)).contains("off-host target");
+        }
+        assertThat(sets(fx.offsite)).isEqualTo(offsiteBefore);
+        List<String> next = backupNow("logical");
+        assertThat(next.get(2)).isEqualTo("succeeded");
+        String name = Path.of(next.get(3)).getFileName().toString();
+        assertThat(sets(fx.repository)).contains(name);
+        assertThat(sets(fx.offsite)).contains(name);
+    }
+
     private static int run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         return p.waitFor();
+    }
+
+    /**
+     * The schedules inside a running proxy (a second proxy on the same server, with a repository
+     * of its own and every-minute cron for the dump and the restore test): both run by
+     * themselves within about a minute.
+     */
+    @Test
+    void scheduledBackupAndRestoreTestRunInsideTheProxy() throws Exception {
+        Path repo = fx.work.resolve("repo-scheduled");
+        int port = io.neurondb.proxy.embedded.LocalPostgres.freePort();
+        String settings = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + repo)
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-scheduled"))
+                .replace("proxy_address: 127.0.0.1:" + fx.proxyPort, "proxy_address: 127.0.0.1:" + port)
+                + "    database: shop\n    wal: {enabled: false}\n"
+                + "    schedule: {logical: \"* * * * *\", physical: \"off\", wal: \"off\", verify: \"* * * * *\"}\n";
+        Path config = fx.writeConfig("scheduled.yaml", settings);
+        // a backup for the first scheduled restore test to find, should it start before the scheduled dump ends
+        BackupFixture.CliResult seed = fx.cli(config, "backup", "logical");
+        assertThat(seed.code()).as(seed.err()).isZero();
+        int before = sets(repo).size();
+        String yaml = Files.readString(config).replace("listen: 127.0.0.1:" + fx.proxyPort, "listen: 127.0.0.1:" + port);
+        try (var proxy = io.neurondb.proxy.NeuronDbProxy.start(
+                new io.neurondb.proxy.config.ConfigLoader(java.util.Map.of(), fx.work).loadFromString(yaml), List.of())) {
+            assertThat(proxy.plugins().startedPluginIds()).contains("backup");
+            SimpleMeterRegistry exporter = new SimpleMeterRegistry();
+            ((CompositeMeterRegistry) proxy.meters()).add(exporter);
+            BackupFixture.await("a scheduled dump and a scheduled restore test", Duration.ofSeconds(150), () -> {
+                try {
+                    return sets(repo).size() > before
+                            && exporter.get("neurondb_backup_last_verified_timestamp_seconds").gauge().value() > 0;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+        try (Connection c = fx.direct("shop"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM neurondb.backups WHERE kind = 'logical' AND status = 'succeeded' "
+                     + "AND location LIKE '" + repo + "/%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isGreaterThanOrEqualTo(2);   // the seed and at least one scheduled run
+        }
+    }
+
+    /**
+     * A key from an environment variable, in a CLI process of its own (the environment is the
+     * process's): the backup is sealed with it, nothing it prints contains the key, and the same
+     * key from a file restores it.
+     */
+    @Test
+    void aKeyFromTheEnvironmentSealsTheBackupAndIsNeverPrinted() throws Exception {
+        String hex = "5a4b3c2d1e0f11223344556677889900aabbccddeeff00112233445566778899";
+        String ownRepo = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + fx.work.resolve("repo-env-key"))
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-env-key"));
+        Path envConfig = fx.writeConfig("env-key.yaml", ownRepo + "    database: shop\n    wal: {enabled: false}\n"
+                + "    encryption: {key_env: NEURONDB_TEST_BACKUP_KEY}\n");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", envConfig.toString(),
+                "backup", "logical").redirectErrorStream(true);
+        pb.environment().put("NEURONDB_TEST_BACKUP_KEY", hex);
+        Process p = pb.start();
+        String printed = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(printed).isZero();
+        assertThat(printed).contains("(logical) succeeded").doesNotContain(hex).doesNotContain(hex.substring(0, 16));
+
+        Path set;
+        try (Stream<Path> sets = Files.list(fx.work.resolve("repo-env-key").resolve("logical"))) {
+            set = sets.findFirst().orElseThrow();
+        }
+        assertThat(set.resolve("database.dump.enc")).exists();
+        assertThat(set.resolve("database.dump")).doesNotExist();
+        assertThat(Files.readString(set.resolve("manifest.json"))).contains("\"encrypted\" : true").doesNotContain(hex);
+
+        Path keyFile = Files.writeString(fx.work.resolve("env-key-as-file.key"), hex + "\n");
+        Path fileConfig = fx.writeConfig("env-key-file.yaml", ownRepo + "    database: shop\n    encryption: {key_file: " + keyFile + "}\n");
+        BackupFixture.CliResult restored = fx.cli(fileConfig, "restore", "logical", "--database", "shop_env_key");
+        assertThat(restored.code()).as(restored.err()).isZero();
+        try (Connection c = fx.direct("shop_env_key"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM notes")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(7);
+        }
+        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE shop_env_key WITH (FORCE)");
+        }
     }
 
     @Test
@@ -344,6 +476,24 @@ class LogicalBackupRestoreTest {
         assertThat(badRepo.code()).isEqualTo(2);
         assertThat(badRepo.err()).contains("plugins.backup.repository").contains("not writable");
 
+        // missing tools are found before any directory is made
+        Path freshRepo = fx.work.resolve("repo-never-made");
+        String fresh = fx.baseYaml.replace("repository: " + fx.repository, "repository: " + freshRepo)
+                .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-never-made"));
+        BackupFixture.CliResult noToolsFresh = fx.cli(fx.writeConfig("no-tools-fresh.yaml", fresh + "    database: shop\n    bin_dir: /nonexistent/bin\n"),
+                "backup", "physical");
+        assertThat(noToolsFresh.code()).isEqualTo(2);
+        assertThat(noToolsFresh.err()).contains("no executable pg_dump");
+        assertThat(freshRepo).doesNotExist();
+        assertThat(fx.work.resolve("offsite-never-made")).doesNotExist();
+
+        Path shortKey = Files.writeString(fx.work.resolve("short.key"), "00112233");
+        BackupFixture.CliResult badKey = fx.cli(fx.writeConfig("short-key.yaml", fresh + "    database: shop\n    encryption: {key_file: " + shortKey + "}\n"),
+                "backup", "logical");
+        assertThat(badKey.code()).isEqualTo(2);
+        assertThat(badKey.err()).contains("does not hold a 256-bit key").contains("openssl rand -hex 32").doesNotContain("00112233");
+        assertThat(freshRepo).doesNotExist();
+
         BackupFixture.CliResult noKey = fx.cli(fx.writeConfig("no-key.yaml", fx.baseYaml + "    database: shop\n    encryption: {key_env: NEURONDB_TEST_NO_SUCH_KEY}\n"),
                 "backup", "logical");
         assertThat(noKey.code()).isEqualTo(2);
@@ -378,6 +528,13 @@ class LogicalBackupRestoreTest {
         assertThat(fx.cli(notesOnly, "backup", "logical").code()).isZero();
         BackupFixture.CliResult r2 = fx.cli(notesOnly, "restore", "logical", "--database", "shop_notes");
         assertThat(r2.code()).as(r2.err()).isZero();
+        // a data-only dump has no tables to go into a new database: refused, nothing created
+        Path dataOnly = fx.writeConfig("data-only.yaml", ownRepo + "    database: shop\n    logical: {mode: data-only}\n");
+        assertThat(fx.cli(dataOnly, "backup", "logical").code()).isZero();
+        BackupFixture.CliResult r3 = fx.cli(dataOnly, "restore", "logical", "--database", "shop_data");
+        assertThat(r3.code()).isEqualTo(2);
+        assertThat(r3.err()).contains("is data-only").contains("pg_restore --data-only");
+        assertThat(databaseExists("shop_data")).isFalse();
         try (Connection c = fx.direct("shop_schema"); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM notes)")) {
                 rs.next();

@@ -79,4 +79,25 @@ class RetentionTest {
         assertThat(t.listSets("physical")).hasSize(1);
         assertThat(t.listWal()).containsExactly("000000010000000000000004", "000000010000000000000005.partial", "00000002.history");
     }
+
+    /** Sealed WAL (encryption on) is kept and pruned by the segment it holds, like plain WAL. */
+    @Test
+    void keepsTheSealedWalTheOldestKeptBaseBackupNeeds() throws IOException {
+        DirectoryTarget t = new DirectoryTarget(dir.resolve("repo"));
+        t.checkWritable();
+        Path wal = Files.createDirectories(dir.resolve("repo/wal"));
+        for (String f : new String[]{"000000010000000000000001.enc", "000000010000000000000002.enc", "000000010000000000000003",
+                "000000010000000000000004.enc", "000000010000000000000005.partial", "00000002.history.enc"}) {
+            Files.writeString(wal.resolve(f), "x");
+        }
+        set(t, "physical", 1, 3, "0/3000028");   // starts in segment 3
+        new Retention(settings(5, 30)).apply(t, NOW);
+        assertThat(t.listWal()).containsExactly("000000010000000000000003", "000000010000000000000004.enc",
+                "000000010000000000000005.partial", "00000002.history.enc");
+
+        set(t, "physical", 2, 1, "0/5000028");   // starts in segment 5, which is still being written
+        new Retention(settings(1, 1)).apply(t, NOW);   // backup 1 too old and beyond the count; backup 2 is the last good one
+        assertThat(t.listSets("physical")).hasSize(1).first().asString().endsWith("00000002");
+        assertThat(t.listWal()).containsExactly("000000010000000000000005.partial", "00000002.history.enc");
+    }
 }
