@@ -742,7 +742,7 @@ public final class VectorDatabase {
                     : c.table(d.table()).map(t -> t.vectorDims().get(d.column())).map(x -> (int) x).orElse(0);
             out.add(new IndexStatus(d.name(), d.table().toString(), d.column(), d.method().sqlName(),
                     IndexBuilds.metricName(d.operator()), dims, index == null ? 0 : index.size(),
-                    index == null ? 0 : index.memoryBytes(), buildSeconds, state, error));
+                    index == null ? 0 : index.memoryBytes(), buildSeconds, state, error, IndexBuilds.settingsInUse(d)));
         }
         return out;
     }
