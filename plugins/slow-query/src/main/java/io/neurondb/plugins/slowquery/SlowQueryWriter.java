@@ -25,18 +25,39 @@ import java.util.concurrent.TimeUnit;
  * context of its own, over one connection of the proxy's own login (straight to PostgreSQL,
  * so its INSERTs are not statements the proxy observes). A batch that fails goes back to the
  * buffer, whose bound then decides what is dropped. Also runs the retention delete.
+ *
+ * <p>No write waits forever: the connection runs with {@code statement_timeout =
+ * write_timeout_ms}, so a batch blocked on a lock (an open transaction holding
+ * {@code LOCK TABLE neurondb.slow_queries}) or on a slow server is cancelled by the server
+ * (57014); and a batch the server does not answer at all within the timeout plus
+ * {@link #UNANSWERED_GRACE_MS} (a hung host, a dead network path) is abandoned on this side by
+ * closing the connection. Either way the failure is counted and the batch goes back to the
+ * buffer. An abandoned batch the server did commit after all is written twice: at least once,
+ * never a stalled writer.
  */
 final class SlowQueryWriter {
 
     private static final Logger log = LoggerFactory.getLogger(SlowQueryWriter.class);
     /** A failing server is reported once per this many milliseconds, not once per flush. */
     private static final long FAILURE_LOG_INTERVAL_MS = 60_000;
+    /** Beyond write_timeout_ms, how long the server gets to report its own cancel before the connection is closed. */
+    static final long UNANSWERED_GRACE_MS = 2_000;
+    /** PostgreSQL's query_canceled, what statement_timeout raises. */
+    private static final String QUERY_CANCELED = "57014";
+
+    /** Told about each write that failed: {@code timeout} (cancelled or unanswered) or {@code error}. */
+    interface FailureListener {
+        void failed(String reason);
+    }
 
     private final SlowQuerySettings settings;
     private final RecordBuffer buffer;
     private final java.util.function.IntConsumer written;
+    private final FailureListener failures;
     private final Context context;
-    private final Pool pool;
+    private final Vertx vertx;
+    private final PgConnectOptions connectOptions;
+    private Pool pool;
     private long flushTimer = -1;
     private long retentionTimer = -1;
     private boolean flushing;
@@ -45,27 +66,36 @@ final class SlowQueryWriter {
     private long lastFailureLog;
 
     SlowQueryWriter(Vertx vertx, UpstreamServer upstream, SlowQuerySettings settings, RecordBuffer buffer,
-                    java.util.function.IntConsumer written) {
+                    java.util.function.IntConsumer written, FailureListener failures) {
         this.settings = settings;
         this.buffer = buffer;
         this.written = written;
+        this.failures = failures;
+        this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
-        this.pool = PgBuilder.pool()
+        this.connectOptions = connectOptions(upstream, settings.database(), settings.writeTimeoutMillis());
+        this.pool = newPool();
+    }
+
+    private Pool newPool() {
+        return PgBuilder.pool()
                 .with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(4).setConnectionTimeout(10)
                         .setConnectionTimeoutUnit(TimeUnit.SECONDS).setName("neurondb-slow-query"))
                 .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout(5000))
-                .connectingTo(connectOptions(upstream, settings.database()))
+                .connectingTo(connectOptions)
                 .using(vertx)
                 .build();
     }
 
-    static PgConnectOptions connectOptions(UpstreamServer upstream, String database) {
+    /** Startup parameters set the server-side timeout for everything this connection runs. */
+    static PgConnectOptions connectOptions(UpstreamServer upstream, String database, long statementTimeoutMillis) {
         PgConnectOptions options = new PgConnectOptions()
                 .setHost(upstream.host())
                 .setPort(upstream.port())
                 .setDatabase(database)
                 .setUser(upstream.user())
-                .setProperties(Map.of("application_name", "neurondb-slow-query"));
+                .setProperties(Map.of("application_name", "neurondb-slow-query",
+                        "statement_timeout", Long.toString(statementTimeoutMillis)));
         if (upstream.password() != null) {
             options.setPassword(upstream.password());
         }
@@ -106,9 +136,28 @@ final class SlowQueryWriter {
             return;
         }
         flushing = true;
-        ensureTable()
-                .compose(v -> pool.preparedQuery(SlowQueryTable.INSERT).executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
+        // Settled once: by the server's answer, or by the guard when there is none.
+        java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        Pool used = pool;
+        long guard = context.owner().setTimer(settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS, id -> {
+            if (settled.compareAndSet(false, true)) {
+                flushing = false;
+                buffer.putBack(batch);
+                failures.failed("timeout");
+                failed("write", new java.util.concurrent.TimeoutException("no answer within "
+                        + (settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS) + " ms; connection closed"));
+                // Closing the pool closes its one connection, the only way to stop waiting on a silent server.
+                pool = newPool();
+                used.close();
+            }
+        });
+        ensureTable(used)
+                .compose(v -> used.preparedQuery(SlowQueryTable.INSERT).executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
                 .onComplete(ar -> {
+                    if (!settled.compareAndSet(false, true)) {
+                        return; // abandoned by the guard
+                    }
+                    context.owner().cancelTimer(guard);
                     flushing = false;
                     if (ar.succeeded()) {
                         written.accept(batch.size());
@@ -121,15 +170,20 @@ final class SlowQueryWriter {
                         tableReady = false; // dropped meanwhile (DROP EXTENSION neurondb): made again next time
                     }
                     buffer.putBack(batch);
+                    failures.failed(timedOut(ar.cause()) ? "timeout" : "error");
                     failed("write", ar.cause());
                 });
     }
 
-    private Future<Void> ensureTable() {
+    private static boolean timedOut(Throwable t) {
+        return t instanceof io.vertx.pgclient.PgException pg && QUERY_CANCELED.equals(pg.getSqlState());
+    }
+
+    private Future<Void> ensureTable(Pool on) {
         if (tableReady) {
             return Future.succeededFuture();
         }
-        return pool.query(SlowQueryTable.CREATE).execute().map(rs -> {
+        return on.query(SlowQueryTable.CREATE).execute().map(rs -> {
             tableReady = true;
             log.info("event=slow_query_table_ready database={}", settings.database());
             return null;
@@ -178,7 +232,7 @@ final class SlowQueryWriter {
             if (!flushing && !closed) {
                 List<SlowQueryRecord> batch = buffer.take(settings.batchSize());
                 if (!batch.isEmpty()) {
-                    last = ensureTable().compose(x -> pool.preparedQuery(SlowQueryTable.INSERT)
+                    last = ensureTable(pool).compose(x -> pool.preparedQuery(SlowQueryTable.INSERT)
                             .executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
                             .onSuccess(rs -> written.accept(batch.size()));
                 }
