@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * {@code LOCK TABLE neurondb.slow_queries}) or on a slow server is cancelled by the server
  * (57014); and a batch the server does not answer at all within the timeout plus
  * {@link #UNANSWERED_GRACE_MS} (a hung host, a dead network path) is abandoned on this side by
- * closing the connection. Either way the failure is counted and the batch goes back to the
+ * closing the connection (getting a connection is bounded by the pool's connect and acquire
+ * timeouts). Either way the failure is counted and the batch goes back to the
  * buffer. An abandoned batch the server did commit after all is written twice: at least once,
  * never a stalled writer.
  */
@@ -138,48 +139,55 @@ final class SlowQueryWriter {
         flushing = true;
         // Settled once: by the server's answer, or by the guard when there is none.
         java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+        long[] guard = {-1};
         Pool used = pool;
-        long guard = context.owner().setTimer(settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS, id -> {
-            if (settled.compareAndSet(false, true)) {
-                flushing = false;
-                buffer.putBack(batch);
-                failures.failed("timeout");
-                failed("write", new java.util.concurrent.TimeoutException("no answer within "
-                        + (settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS) + " ms; connection closed"));
-                // Closing the pool closes its one connection, the only way to stop waiting on a silent server.
-                pool = newPool();
-                used.close();
-            }
-        });
-        ensureTable(used)
-                .compose(v -> used.preparedQuery(SlowQueryTable.INSERT).executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
-                .onComplete(ar -> {
-                    if (!settled.compareAndSet(false, true)) {
-                        return; // abandoned by the guard
-                    }
-                    context.owner().cancelTimer(guard);
+        // Getting the connection is bounded by the pool's own timeouts (connect 5 s, acquire 10 s);
+        // the guard covers what runs on it.
+        used.getConnection().compose(conn -> {
+            guard[0] = context.owner().setTimer(settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS, id -> {
+                if (settled.compareAndSet(false, true)) {
                     flushing = false;
-                    if (ar.succeeded()) {
-                        written.accept(batch.size());
-                        if (buffer.size() >= settings.batchSize()) {
-                            context.runOnContext(x -> flush());
-                        }
-                        return;
-                    }
-                    if (SlowQueryTable.missing(ar.cause())) {
-                        tableReady = false; // dropped meanwhile (DROP EXTENSION neurondb): made again next time
-                    }
                     buffer.putBack(batch);
-                    failures.failed(timedOut(ar.cause()) ? "timeout" : "error");
-                    failed("write", ar.cause());
-                });
+                    failures.failed("timeout");
+                    failed("write", new java.util.concurrent.TimeoutException("no answer within "
+                            + (settings.writeTimeoutMillis() + UNANSWERED_GRACE_MS) + " ms; connection closed"));
+                    // Closing the pool closes its one connection, the only way to stop waiting on a silent server.
+                    pool = newPool();
+                    used.close();
+                }
+            });
+            return ensureTable(conn)
+                    .compose(v -> conn.preparedQuery(SlowQueryTable.INSERT).executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
+                    .eventually(conn::close);
+        }).onComplete(ar -> {
+            if (!settled.compareAndSet(false, true)) {
+                return; // abandoned by the guard
+            }
+            if (guard[0] >= 0) {
+                context.owner().cancelTimer(guard[0]);
+            }
+            flushing = false;
+            if (ar.succeeded()) {
+                written.accept(batch.size());
+                if (buffer.size() >= settings.batchSize()) {
+                    context.runOnContext(x -> flush());
+                }
+                return;
+            }
+            if (SlowQueryTable.missing(ar.cause())) {
+                tableReady = false; // dropped meanwhile (DROP EXTENSION neurondb): made again next time
+            }
+            buffer.putBack(batch);
+            failures.failed(timedOut(ar.cause()) ? "timeout" : "error");
+            failed("write", ar.cause());
+        });
     }
 
     private static boolean timedOut(Throwable t) {
         return t instanceof io.vertx.pgclient.PgException pg && QUERY_CANCELED.equals(pg.getSqlState());
     }
 
-    private Future<Void> ensureTable(Pool on) {
+    private Future<Void> ensureTable(io.vertx.sqlclient.SqlClient on) {
         if (tableReady) {
             return Future.succeededFuture();
         }
@@ -212,6 +220,8 @@ final class SlowQueryWriter {
     }
 
     private void failed(String what, Throwable cause) {
+        log.debug("event=slow_query_{}_failed database={} buffered={} error=\"{}\"", what, settings.database(), buffer.size(),
+                String.valueOf(cause.getMessage()).replace('"', '\''));
         long now = System.currentTimeMillis();
         if (now - lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
             lastFailureLog = now;
