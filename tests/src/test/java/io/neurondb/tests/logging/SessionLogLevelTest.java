@@ -84,6 +84,45 @@ class SessionLogLevelTest {
         }
     }
 
+    @Test
+    void bindValuesAndPasswordsNeverReachTheLogsEvenAtDebug() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        Logger proxyLog = (Logger) LoggerFactory.getLogger("io.neurondb");
+        Level before = proxyLog.getLevel();
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        proxyLog.addAppender(lines);
+        proxyLog.setLevel(Level.DEBUG); // the whole proxy at debug, and the session too
+        String secret = "bind-secret-4711";
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg)) {
+            java.util.Properties p = new java.util.Properties();
+            p.setProperty("user", "scram_user");
+            p.setProperty("password", "scrampass");
+            try (Connection c = java.sql.DriverManager.getConnection(proxy.jdbcUrl("postgres"), p)) {
+                exec(c, "SET neurondb.log_level = debug");
+                try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT ?::text")) {
+                    ps.setString(1, secret);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertThat(rs.next()).isTrue();
+                        assertThat(rs.getString(1)).isEqualTo(secret);
+                    }
+                }
+                // An error whose server message holds the bound value.
+                try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT ?::int")) {
+                    ps.setString(1, secret);
+                    org.assertj.core.api.Assertions.assertThatThrownBy(ps::executeQuery).isInstanceOf(SQLException.class);
+                }
+            }
+        } finally {
+            proxyLog.detachAppender(lines);
+            proxyLog.setLevel(before);
+        }
+        List<String> all = snapshot(lines).stream().map(e -> e.getFormattedMessage()
+                + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getMessage())).toList();
+        assertThat(all).as("debug lines were written").anyMatch(l -> l.contains("event=session_ready"));
+        assertThat(all).noneMatch(l -> l.contains(secret)).noneMatch(l -> l.contains("scrampass"));
+    }
+
     private static double active(SimpleMeterRegistry meters) {
         return meters.find("neurondb.client.connections").tag("state", "active").gauge().value();
     }
