@@ -1,5 +1,6 @@
 package io.neurondb.proxy.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,7 +21,9 @@ import java.util.function.ToDoubleFunction;
  * labelled {@code database, table, index, method}:
  * {@code neurondb_index_rows}, {@code neurondb_index_memory_bytes},
  * {@code neurondb_index_build_seconds} (the last build) and {@code neurondb_index_ready}
- * (1 while the index is built and served); and the recall-affecting settings in use:
+ * (1 while the index is built and served), the counter {@code neurondb_index_builds_total}
+ * (builds completed: the first, {@code REINDEX}, rebuilds after writes); and the
+ * recall-affecting settings in use:
  * {@code neurondb_index_hnsw_m}, {@code neurondb_index_hnsw_ef_construction} and
  * {@code neurondb_index_hnsw_ef_search_default} for HNSW indexes,
  * {@code neurondb_index_ivfflat_lists} and {@code neurondb_index_ivfflat_probes_default} for
@@ -78,6 +81,13 @@ public final class IndexMeters {
         meters.add(gauge("neurondb.index.build", "seconds", "How long the last build of the index took", k, IndexStatus::buildSeconds));
         meters.add(gauge("neurondb.index.ready", null, "1 while the index is built and served, else 0 (building, stale, failed)", k,
                 s -> s.state() == IndexState.READY ? 1 : 0));
+        meters.add(FunctionCounter.builder("neurondb.index.builds", k, key -> {
+                    IndexStatus s = current.get(key);
+                    return s == null ? Double.NaN : s.builds();
+                })
+                .description("Builds of the index completed since the proxy opened its database (the first, REINDEX, rebuilds after writes)")
+                .tags("database", k.database(), "table", k.table(), "index", k.index(), "method", k.method())
+                .register(registry));
         if ("hnsw".equals(k.method())) {
             meters.add(gauge("neurondb.index.hnsw.m", null, "HNSW m (links per node) the index is built with", k, s -> setting(s, "m")));
             meters.add(gauge("neurondb.index.hnsw.ef_construction", null, "HNSW ef_construction the index is built with", k,

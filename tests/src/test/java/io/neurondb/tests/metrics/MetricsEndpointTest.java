@@ -278,7 +278,7 @@ class MetricsEndpointTest {
     }
 
     @Test
-    void recallSettingsOfEachIndexAreExported() throws Exception {
+    void recallSettingsAndBuildsOfEachIndexAreExported() throws Exception {
         String db = "metrics_settings";
         try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
@@ -317,6 +317,17 @@ class MetricsEndpointTest {
         assertThat(m.find("neurondb_index_hnsw_ef_construction", ivf)).isEmpty();
         assertThat(m.labelSets("neurondb_index_hnsw_m")).allSatisfy(l ->
                 assertThat(l.keySet()).containsExactlyInAnyOrder("database", "table", "index", "method"));
+
+        // Builds: one each so far; REINDEX adds exactly one to that index only.
+        assertThat(m.value("neurondb_index_builds_total", tuned)).isEqualTo(1);
+        assertThat(m.value("neurondb_index_builds_total", ivf)).isEqualTo(1);
+        try (Connection c = connect(db, "simple"); Statement s = c.createStatement()) {
+            s.execute("REINDEX INDEX docs_hnsw_tuned");
+        }
+        PromText rebuilt = http.awaitScrape(WAIT, "the rebuild counted", p -> p.value("neurondb_index_builds_total", tuned) >= 2);
+        assertThat(rebuilt.value("neurondb_index_builds_total", tuned)).isEqualTo(2);
+        assertThat(rebuilt.value("neurondb_index_builds_total", plain)).isEqualTo(1);
+        assertThat(rebuilt.value("neurondb_index_hnsw_m", tuned)).isEqualTo(8);
 
         // A dropped index takes its settings series with it.
         try (Connection c = connect(db, "simple"); Statement s = c.createStatement()) {
