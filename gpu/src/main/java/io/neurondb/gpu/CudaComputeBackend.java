@@ -23,12 +23,19 @@ public final class CudaComputeBackend implements ComputeBackend {
     private final TiledSearch search;
     private final long memoryBudgetBytes;
     private final ReentrantLock lock = new ReentrantLock();
+    private final KernelClock kernelClock = new KernelClock();
     private volatile boolean closed;
 
     private CudaComputeBackend(CudaDevice device, long memoryBudgetBytes) {
         this.device = device;
         this.memoryBudgetBytes = memoryBudgetBytes;
-        this.search = new TiledSearch((plan, dims) -> new CudaTileKernels(device, plan, dims), memoryBudgetBytes);
+        this.search = new TiledSearch(TimedTileKernels.timed((plan, dims) -> new CudaTileKernels(device, plan, dims), kernelClock),
+                memoryBudgetBytes);
+    }
+
+    /** The kernel time and launches of this backend's calls so far. */
+    public KernelClock kernelClock() {
+        return kernelClock;
     }
 
     /**

@@ -28,11 +28,14 @@ public final class GpuSupport {
     private final int deviceCount;
     private final ComputeBackend backend;
     private final String disabledReason;
+    private final KernelClock kernelClock;
 
     private GpuSupport(int deviceCount, ComputeBackend backend, String disabledReason) {
         this.deviceCount = deviceCount;
         this.backend = backend;
         this.disabledReason = disabledReason;
+        // Without a CUDA backend nothing launches kernels: a clock of its own that stays at zero.
+        this.kernelClock = backend instanceof CudaComputeBackend cuda ? cuda.kernelClock() : new KernelClock();
     }
 
     /** Detects with the {@value GpuSetting#PROPERTY} system property (default {@code auto}). */
@@ -107,6 +110,14 @@ public final class GpuSupport {
     public ComputeBackend orCpu(ComputeBackend cpu) {
         Objects.requireNonNull(cpu, "cpu");
         return backend == null ? cpu : new CpuFallbackComputeBackend(backend, cpu);
+    }
+
+    /**
+     * GPU kernel time and launches so far (what {@code neurondb_gpu_kernel_seconds_total}
+     * exports); always present, and zero while compute stays on the CPU.
+     */
+    public KernelClock kernelClock() {
+        return kernelClock;
     }
 
     /** Why the GPU is not used, or empty when it is. */

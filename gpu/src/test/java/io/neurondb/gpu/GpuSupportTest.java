@@ -52,6 +52,8 @@ class GpuSupportTest {
         assertThat(gpu.enabled()).isFalse();
         assertThat(gpu.deviceCount()).isZero();
         assertThat(gpu.backend()).isEmpty();
+        assertThat(gpu.kernelClock().launches()).isZero();
+        assertThat(gpu.kernelClock().nanos()).isZero();
         assertThat(gpu.disabledReason()).hasValueSatisfying(reason -> assertThat(reason)
                 .satisfiesAnyOf(
                         r -> assertThat(r).startsWith("JCuda native libraries not loadable: "),

@@ -1,8 +1,10 @@
 package io.neurondb.proxy.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.neurondb.proxy.session.SearchDefaults;
 import io.neurondb.proxy.vectors.IndexState;
 import io.neurondb.proxy.vectors.IndexStatus;
 import io.neurondb.proxy.vectors.VectorDatabases;
@@ -19,7 +21,15 @@ import java.util.function.ToDoubleFunction;
  * labelled {@code database, table, index, method}:
  * {@code neurondb_index_rows}, {@code neurondb_index_memory_bytes},
  * {@code neurondb_index_build_seconds} (the last build) and {@code neurondb_index_ready}
- * (1 while the index is built and served).
+ * (1 while the index is built and served), the counter {@code neurondb_index_builds_total}
+ * (builds completed: the first, {@code REINDEX}, rebuilds after writes); and the
+ * recall-affecting settings in use:
+ * {@code neurondb_index_hnsw_m}, {@code neurondb_index_hnsw_ef_construction} and
+ * {@code neurondb_index_hnsw_ef_search_default} for HNSW indexes,
+ * {@code neurondb_index_ivfflat_lists} and {@code neurondb_index_ivfflat_probes_default} for
+ * IVF ones. The build settings are the index's {@code WITH (...)} values or their defaults;
+ * the search ones are what a session starts with before it runs {@code SET hnsw.ef_search} or
+ * {@code SET ivfflat.probes}.
  *
  * <p>Indexes come and go, so {@link #refresh} runs periodically: it swaps in a new snapshot
  * that the gauges read when scraped, registers gauges for new indexes and removes those of
@@ -65,13 +75,38 @@ public final class IndexMeters {
     }
 
     private List<Meter> register(Key k) {
-        List<Meter> meters = new ArrayList<>(4);
+        List<Meter> meters = new ArrayList<>(7);
         meters.add(gauge("neurondb.index.rows", null, "Rows in the engine index", k, IndexStatus::rows));
         meters.add(gauge("neurondb.index.memory", "bytes", "Memory the engine index holds", k, IndexStatus::memoryBytes));
         meters.add(gauge("neurondb.index.build", "seconds", "How long the last build of the index took", k, IndexStatus::buildSeconds));
         meters.add(gauge("neurondb.index.ready", null, "1 while the index is built and served, else 0 (building, stale, failed)", k,
                 s -> s.state() == IndexState.READY ? 1 : 0));
+        meters.add(FunctionCounter.builder("neurondb.index.builds", k, key -> {
+                    IndexStatus s = current.get(key);
+                    return s == null ? Double.NaN : s.builds();
+                })
+                .description("Builds of the index completed since the proxy opened its database (the first, REINDEX, rebuilds after writes)")
+                .tags("database", k.database(), "table", k.table(), "index", k.index(), "method", k.method())
+                .register(registry));
+        if ("hnsw".equals(k.method())) {
+            meters.add(gauge("neurondb.index.hnsw.m", null, "HNSW m (links per node) the index is built with", k, s -> setting(s, "m")));
+            meters.add(gauge("neurondb.index.hnsw.ef_construction", null, "HNSW ef_construction the index is built with", k,
+                    s -> setting(s, "ef_construction")));
+            int efSearch = SearchDefaults.efSearch();
+            meters.add(gauge("neurondb.index.hnsw.ef_search.default", null,
+                    "hnsw.ef_search a session searches the index with unless it sets its own (at least k)", k, s -> efSearch));
+        } else if ("ivfflat".equals(k.method())) {
+            meters.add(gauge("neurondb.index.ivfflat.lists", null, "IVF lists the index is built with", k, s -> setting(s, "lists")));
+            int probes = SearchDefaults.probes();
+            meters.add(gauge("neurondb.index.ivfflat.probes.default", null,
+                    "ivfflat.probes a session searches the index with unless it sets its own", k, s -> probes));
+        }
         return meters;
+    }
+
+    private static double setting(IndexStatus s, String name) {
+        Integer v = s.buildSettings().get(name);
+        return v == null ? Double.NaN : v;
     }
 
     private Gauge gauge(String name, String unit, String description, Key k, ToDoubleFunction<IndexStatus> value) {

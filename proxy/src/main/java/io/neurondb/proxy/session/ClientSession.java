@@ -149,6 +149,9 @@ public final class ClientSession implements SessionInfo {
         log.trace("conn={} event=state from={} to={}", connectionId, state, next);
         services.meters().moved(state, next);
         state = next;
+        if (next == SessionState.CLOSED) {
+            io.neurondb.proxy.logging.SessionLogLevels.unregister(connectionId);
+        }
         if ((next == SessionState.READY || next == SessionState.CLOSED) && loginTimer >= 0) {
             Vertx.currentContext().owner().cancelTimer(loginTimer);
             loginTimer = -1;

@@ -153,6 +153,8 @@ final class RequestPipeline implements ReplyQueue.Output {
         this.database = database;
         this.replies = new ReplyQueue(this, this::catalog);
         this.knn = new KnnExecutor(settings, meters);
+        // SET neurondb.log_level applies to this session's log lines; ClientSession unregisters at close.
+        io.neurondb.proxy.logging.SessionLogLevels.register(host.info().connectionId(), () -> settings.value("neurondb.log_level"));
     }
 
     /** Nothing owed to the client by the server or the proxy (a pooled lease may go back). */

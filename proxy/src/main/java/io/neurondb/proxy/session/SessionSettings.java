@@ -56,6 +56,15 @@ final class SessionSettings {
     /** RESET ALL seen in the current transaction. */
     private boolean pendingResetAll;
 
+    /** The value a session starts with for {@code name}, one of the settings this class owns. */
+    static String defaultOf(String name) {
+        Definition d = DEFINITIONS.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("not a proxy setting: " + name);
+        }
+        return d.defaultValue();
+    }
+
     static boolean owns(String name) {
         return DEFINITIONS.containsKey(name);
     }

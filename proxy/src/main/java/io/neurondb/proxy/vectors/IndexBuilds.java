@@ -89,6 +89,20 @@ final class IndexBuilds {
         }
     }
 
+    /**
+     * The recall-affecting build settings an index of {@code def} uses, defaults filled in:
+     * {@code m} and {@code ef_construction} (HNSW) or {@code lists} (IVF). For metrics and
+     * stats, so options that do not make valid parameters are shown as given.
+     */
+    static Map<String, Integer> settingsInUse(IndexDefinition def) {
+        Map<String, Integer> o = def.options();
+        return switch (def.method()) {
+            case HNSW -> Map.of("m", o.getOrDefault("m", HnswParams.DEFAULT.m()),
+                    "ef_construction", o.getOrDefault("ef_construction", HnswParams.DEFAULT.efConstruction()));
+            case IVFFLAT -> Map.of("lists", o.getOrDefault("lists", IvfParams.DEFAULT.lists()));
+        };
+    }
+
     /** An empty index of {@code def}'s kind. */
     static VectorIndex empty(IndexDefinition def, int dims, ComputeBackend compute) {
         try {

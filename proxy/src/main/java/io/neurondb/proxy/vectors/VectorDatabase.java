@@ -331,6 +331,7 @@ public final class VectorDatabase {
             e.index = p.index();
             e.keyTypeOid = p.keyTypeOid();
             e.buildSeconds = p.buildSeconds();
+            e.builds.incrementAndGet();
             IndexSync s = sync;
             e.current = s == null;
             e.state = IndexState.READY;
@@ -563,6 +564,7 @@ public final class VectorDatabase {
                     e.index = b.index;
                     e.keyTypeOid = b.keyTypeOid;
                     e.buildSeconds = b.seconds;
+                    e.builds.incrementAndGet();
                     e.error = null;
                     if (e.writeSeq == seq) {
                         e.current = true;
@@ -681,6 +683,7 @@ public final class VectorDatabase {
             e.index = b.index();
             e.keyTypeOid = b.keyTypeOid();
             e.buildSeconds = b.seconds();
+            e.builds.incrementAndGet();
             e.error = null;
             e.current = true;
             e.state = IndexState.READY;
@@ -746,7 +749,7 @@ public final class VectorDatabase {
                     : c.table(d.table()).map(t -> t.vectorDims().get(d.column())).map(x -> (int) x).orElse(0);
             out.add(new IndexStatus(d.name(), d.table().toString(), d.column(), d.method().sqlName(),
                     IndexBuilds.metricName(d.operator()), dims, index == null ? 0 : index.size(),
-                    index == null ? 0 : index.memoryBytes(), buildSeconds, state, error));
+                    index == null ? 0 : index.memoryBytes(), buildSeconds, state, error, IndexBuilds.settingsInUse(d), e.builds.get()));
         }
         return out;
     }
@@ -875,6 +878,8 @@ public final class VectorDatabase {
         volatile VectorIndex index;
         volatile int keyTypeOid;
         volatile double buildSeconds;
+        /** Builds of this index completed (the first one, REINDEX, rebuilds after writes): a metric. */
+        final java.util.concurrent.atomic.AtomicLong builds = new java.util.concurrent.atomic.AtomicLong();
         volatile IndexState state = IndexState.BUILDING;
         volatile String error;
         /** Whether {@link #index} reflects the table (no write since its build started). */

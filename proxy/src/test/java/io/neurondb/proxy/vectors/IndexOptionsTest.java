@@ -23,6 +23,19 @@ class IndexOptionsTest {
     }
 
     @Test
+    void settingsInUseFillInTheDefaults() {
+        io.neurondb.proxy.route.TableName t = io.neurondb.proxy.route.TableName.of("public", "items");
+        assertThat(IndexBuilds.settingsInUse(new io.neurondb.proxy.route.IndexDefinition("public", "i", t, "e", "id",
+                IndexMethod.HNSW, DistanceOperator.L2, Map.of("m", 8)))).isEqualTo(Map.of("m", 8, "ef_construction", 64));
+        assertThat(IndexBuilds.settingsInUse(new io.neurondb.proxy.route.IndexDefinition("public", "i", t, "e", "id",
+                IndexMethod.HNSW, DistanceOperator.L2, Map.of()))).isEqualTo(Map.of("m", 16, "ef_construction", 64));
+        assertThat(IndexBuilds.settingsInUse(new io.neurondb.proxy.route.IndexDefinition("public", "i", t, "e", "id",
+                IndexMethod.IVFFLAT, DistanceOperator.COSINE, Map.of()))).isEqualTo(Map.of("lists", 100));
+        assertThat(IndexBuilds.settingsInUse(new io.neurondb.proxy.route.IndexDefinition("public", "i", t, "e", "id",
+                IndexMethod.IVFFLAT, DistanceOperator.L2, Map.of("lists", 7)))).isEqualTo(Map.of("lists", 7));
+    }
+
+    @Test
     void hnswOptionsWithinPgvectorRanges() {
         assertThat(IndexBuilds.parseOptions(IndexMethod.HNSW, Map.of("M", " 8 ", "ef_construction", "100")))
                 .isEqualTo(Map.of("m", 8, "ef_construction", 100));

@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Every metric the Grafana dashboard ({@code conf/grafana/neurondb-dashboard.json}) queries is
  * exported by a proxy running the metrics plugin after a small workload (statements, an
- * error, an engine index and a kNN search). The only names allowed to be absent are the ones
+ * error, an HNSW and an IVF engine index and a kNN search). The only names allowed to be absent are the ones
  * other parts agreed to export (pools: the pooling plugin; replication lag: replication
  * sync), and only while those parts do not export them: the test says which it skipped.
  */
@@ -124,12 +124,15 @@ class DashboardMetricsTest {
             workload(proxy);
             MetricsHttp http = new MetricsHttp(metricsPort);
             PromText exported = http.awaitScrape(Duration.ofSeconds(20), "the workload's meters",
-                    // ready is the last of an index's four gauges to be registered: a scrape can
-                    // fall between the first and the last when the index first appears
-                    m -> m.value("neurondb_index_rows", "database", DB) == 200
+                    // an index's gauges are registered one after another, the settings ones last: a
+                    // scrape can fall between the first and the last when the index first appears
+                    m -> m.value("neurondb_index_rows", "database", DB, "index", "items_hnsw") == 200
+                            && m.value("neurondb_index_rows", "database", DB, "index", "items_ivf") == 200
                             && !m.find("neurondb_index_ready", "database", DB).isEmpty()
                             && !m.find("neurondb_index_search_duration_seconds_count", "database", DB).isEmpty()
-                            && !m.find("neurondb_statement_errors_total").isEmpty());
+                            && !m.find("neurondb_statement_errors_total").isEmpty()
+                            && !m.find("neurondb_index_hnsw_ef_search_default", "database", DB).isEmpty()
+                            && !m.find("neurondb_index_ivfflat_probes_default", "database", DB).isEmpty());
 
             Set<String> missing = new TreeSet<>(queried);
             missing.removeAll(exported.names());
@@ -148,6 +151,8 @@ class DashboardMetricsTest {
             s.execute("CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(3))");
             s.execute("INSERT INTO items SELECT i, ARRAY[i, i % 7, i % 3]::real[] FROM generate_series(1, 200) i");
             s.execute("CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_l2_ops)");
+            // An IVF index too, so its settings gauges (lists, probes) exist for the settings panel.
+            s.execute("CREATE INDEX items_ivf ON items USING ivfflat (embedding vector_l2_ops) WITH (lists = 4)");
             try (ResultSet rs = s.executeQuery("SELECT id FROM items ORDER BY embedding <-> '[3,1,2]' LIMIT 3")) {
                 while (rs.next()) {
                     assertThat(rs.getLong(1)).isPositive();

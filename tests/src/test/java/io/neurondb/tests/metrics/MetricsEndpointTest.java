@@ -173,6 +173,13 @@ class MetricsEndpointTest {
                 "process_cpu_usage", "process_uptime_seconds", "system_cpu_count");
         assertThat(m.value("neurondb_gpu_enabled")).isEqualTo(proxy.proxy().gpu().enabled() ? 1 : 0);
         assertThat(m.value("neurondb_gpu_devices")).isEqualTo(proxy.proxy().gpu().deviceCount());
+        // Kernel time exists whether or not a GPU is used; without one nothing launches, so it stays at 0.
+        assertThat(m.names()).contains("neurondb_gpu_kernel_seconds_total", "neurondb_gpu_kernel_launches_total");
+        assertThat(m.find("neurondb_gpu_kernel_seconds_total")).singleElement().satisfies(x -> assertThat(x.labels()).isEmpty());
+        if (!proxy.proxy().gpu().enabled()) {
+            assertThat(m.value("neurondb_gpu_kernel_seconds_total")).isZero();
+            assertThat(m.value("neurondb_gpu_kernel_launches_total")).isZero();
+        }
         assertThat(m.value("neurondb_plugins_started")).isEqualTo(1);
         assertThat(m.value("neurondb_plugin_load_failures")).isZero();
     }
@@ -268,6 +275,66 @@ class MetricsEndpointTest {
         PromText routed = http.awaitScrape(WAIT, "one vector statement",
                 p -> p.value(DURATION_COUNT, "route", "vector", "outcome", "success") > vectorStatements);
         assertThat(routed.value(DURATION_COUNT, "route", "vector", "outcome", "success") - vectorStatements).isEqualTo(1);
+    }
+
+    @Test
+    void recallSettingsAndBuildsOfEachIndexAreExported() throws Exception {
+        String db = "metrics_settings";
+        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+            s.execute("CREATE DATABASE " + db);
+        }
+        try (Connection c = connect(db, "simple"); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            s.execute("CREATE TABLE docs (id bigint PRIMARY KEY, e vector(4))");
+            s.execute("INSERT INTO docs SELECT i, ARRAY[i % 7, i % 5, i % 3, 1]::real[] FROM generate_series(1, 200) i");
+            s.execute("CREATE INDEX docs_hnsw_tuned ON docs USING hnsw (e vector_l2_ops) WITH (m = 8, ef_construction = 40)");
+            s.execute("CREATE INDEX docs_hnsw_default ON docs USING hnsw (e vector_cosine_ops)");
+            s.execute("CREATE INDEX docs_ivf ON docs USING ivfflat (e vector_l2_ops) WITH (lists = 5)");
+        }
+        String[] tuned = {"database", db, "table", "public.docs", "index", "docs_hnsw_tuned", "method", "hnsw"};
+        String[] plain = {"database", db, "table", "public.docs", "index", "docs_hnsw_default", "method", "hnsw"};
+        String[] ivf = {"database", db, "table", "public.docs", "index", "docs_ivf", "method", "ivfflat"};
+        PromText m = http.awaitScrape(WAIT, "settings gauges of the three indexes",
+                p -> !p.find("neurondb_index_hnsw_m", tuned).isEmpty() && !p.find("neurondb_index_hnsw_m", plain).isEmpty()
+                        && !p.find("neurondb_index_ivfflat_lists", ivf).isEmpty()
+                        && !p.find("neurondb_index_ivfflat_probes_default", ivf).isEmpty()
+                        && !p.find("neurondb_index_hnsw_ef_search_default", plain).isEmpty()
+                        // built, so the other tests' readiness checks see no building index of this database
+                        && p.value("neurondb_index_ready", tuned) == 1 && p.value("neurondb_index_ready", plain) == 1
+                        && p.value("neurondb_index_ready", ivf) == 1);
+        assertThat(m.value("neurondb_index_hnsw_m", tuned)).isEqualTo(8);
+        assertThat(m.value("neurondb_index_hnsw_ef_construction", tuned)).isEqualTo(40);
+        assertThat(m.value("neurondb_index_hnsw_ef_search_default", tuned)).isEqualTo(40);
+        // Without WITH (...): pgvector's defaults, which the engine builds with.
+        assertThat(m.value("neurondb_index_hnsw_m", plain)).isEqualTo(16);
+        assertThat(m.value("neurondb_index_hnsw_ef_construction", plain)).isEqualTo(64);
+        assertThat(m.value("neurondb_index_ivfflat_lists", ivf)).isEqualTo(5);
+        assertThat(m.value("neurondb_index_ivfflat_probes_default", ivf)).isEqualTo(1);
+        // Each method has only its own settings, under the same labels as the other index gauges.
+        assertThat(m.find("neurondb_index_ivfflat_lists", "database", db)).hasSize(1);
+        assertThat(m.find("neurondb_index_hnsw_m", "database", db)).hasSize(2);
+        assertThat(m.find("neurondb_index_hnsw_ef_construction", ivf)).isEmpty();
+        assertThat(m.labelSets("neurondb_index_hnsw_m")).allSatisfy(l ->
+                assertThat(l.keySet()).containsExactlyInAnyOrder("database", "table", "index", "method"));
+
+        // Builds: one each so far; REINDEX adds exactly one to that index only.
+        assertThat(m.value("neurondb_index_builds_total", tuned)).isEqualTo(1);
+        assertThat(m.value("neurondb_index_builds_total", ivf)).isEqualTo(1);
+        try (Connection c = connect(db, "simple"); Statement s = c.createStatement()) {
+            s.execute("REINDEX INDEX docs_hnsw_tuned");
+        }
+        PromText rebuilt = http.awaitScrape(WAIT, "the rebuild counted", p -> p.value("neurondb_index_builds_total", tuned) >= 2);
+        assertThat(rebuilt.value("neurondb_index_builds_total", tuned)).isEqualTo(2);
+        assertThat(rebuilt.value("neurondb_index_builds_total", plain)).isEqualTo(1);
+        assertThat(rebuilt.value("neurondb_index_hnsw_m", tuned)).isEqualTo(8);
+
+        // A dropped index takes its settings series with it.
+        try (Connection c = connect(db, "simple"); Statement s = c.createStatement()) {
+            s.execute("DROP INDEX docs_ivf");
+        }
+        http.awaitScrape(WAIT, "the dropped index's series gone", p -> p.find("neurondb_index_ivfflat_lists", ivf).isEmpty()
+                && p.find("neurondb_index_ivfflat_probes_default", ivf).isEmpty());
     }
 
     @Test

@@ -301,6 +301,64 @@ class SlowQueryCaptureTest {
         }
     }
 
+    @Test
+    void slowVectorStatementsLandWithTheirIndexKAndSearchSettings() throws Exception {
+        try (Connection c = proxied(); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            s.execute("CREATE TABLE slow_knn (id bigint PRIMARY KEY, embedding vector(3))");
+            s.execute("INSERT INTO slow_knn SELECT i, ARRAY[i, i % 7, i % 3]::real[] FROM generate_series(1, 200) i");
+            s.execute("CREATE INDEX slow_knn_hnsw ON slow_knn USING hnsw (embedding vector_l2_ops)");
+            s.execute("CREATE TABLE slow_knn_ivf (id bigint PRIMARY KEY, embedding vector(3))");
+            s.execute("INSERT INTO slow_knn_ivf SELECT i, ARRAY[i % 11, i, i % 5]::real[] FROM generate_series(1, 200) i");
+            s.execute("CREATE INDEX slow_knn_ivf_l2 ON slow_knn_ivf USING ivfflat (embedding vector_l2_ops) WITH (lists = 4)");
+            await("both indexes ready", () -> query(c, "SELECT index_name, state FROM neurondb.index_stats()"),
+                    r -> r.stream().filter(x -> (x.get("index_name").endsWith("slow_knn_hnsw") || x.get("index_name").endsWith("slow_knn_ivf_l2"))
+                            && x.get("state").equals("ready")).count() == 2);
+            s.execute("SET hnsw.ef_search = 60");
+            s.execute("SET ivfflat.probes = 3");
+            // pg_sleep in the select list makes the kNN statements slow (5 rows x 60 ms > the 200 ms threshold)
+            // without changing their route: the engine still finds the rows.
+            for (String table : List.of("slow_knn", "slow_knn_ivf")) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, pg_sleep(0.06) FROM " + table
+                        + " ORDER BY embedding <-> ?::vector LIMIT 5")) {
+                    ps.setString(1, "[3,1,2]");
+                    try (ResultSet rs = ps.executeQuery()) {
+                        int n = 0;
+                        while (rs.next()) {
+                            n++;
+                        }
+                        assertThat(n).isEqualTo(5);
+                    }
+                }
+            }
+        }
+        StatementEvent hnsw = awaitEvent(e -> e.sql().contains("FROM slow_knn ORDER BY"));
+        StatementEvent ivf = awaitEvent(e -> e.sql().contains("FROM slow_knn_ivf ORDER BY"));
+        assertThat(hnsw.route()).isEqualTo(Route.VECTOR);
+        assertThat(ivf.route()).isEqualTo(Route.VECTOR);
+
+        List<Map<String, String>> rows = await("both kNN statements in the table", () -> directRows(
+                "SELECT query, fingerprint, route, index_name, k, ef_search, probes, duration_ms, rows FROM neurondb.slow_queries"
+                        + " WHERE route = 'vector' AND index_name IN ('public.slow_knn_hnsw', 'public.slow_knn_ivf_l2') ORDER BY index_name"),
+                r -> r.size() == 2);
+        Map<String, String> h = rows.get(0);
+        assertThat(h.get("index_name")).isEqualTo("public.slow_knn_hnsw");
+        assertThat(h.get("k")).isEqualTo("5");
+        assertThat(h.get("ef_search")).isEqualTo(String.valueOf(hnsw.efSearch()));
+        assertThat(hnsw.efSearch()).isGreaterThanOrEqualTo(60); // the session's setting, or more when k needs it
+        assertThat(h.get("probes")).isNull();
+        assertThat(h.get("query")).isEqualTo(hnsw.normalizedSql()).contains("pg_sleep($").doesNotContain("0.06").doesNotContain("[3,1,2]");
+        assertThat(h.get("fingerprint")).isEqualTo(hnsw.fingerprint());
+        assertThat(Double.parseDouble(h.get("duration_ms"))).isGreaterThanOrEqualTo(200);
+        assertThat(h.get("rows")).isEqualTo("5");
+        Map<String, String> i = rows.get(1);
+        assertThat(i.get("index_name")).isEqualTo("public.slow_knn_ivf_l2");
+        assertThat(i.get("k")).isEqualTo("5");
+        assertThat(i.get("probes")).isEqualTo("3");
+        assertThat(i.get("ef_search")).isNull();
+        assertThat(i.get("query")).isEqualTo(ivf.normalizedSql()).doesNotContain("0.06");
+    }
+
     private StatementEvent awaitEvent(Predicate<StatementEvent> match) throws Exception {
         return await("an event", () -> events.stream().filter(match).findFirst().orElse(null), e -> e != null);
     }

@@ -53,6 +53,8 @@ public final class SlowQueryCapture implements PluginService, StatementObserver,
     private Counter missed;
     private Counter recorded;
     private Counter written;
+    private Counter writeTimeouts;
+    private Counter writeErrors;
 
     @Override
     public void start(PluginContext context) {
@@ -68,19 +70,30 @@ public final class SlowQueryCapture implements PluginService, StatementObserver,
                 .description("Statements over slow_query_threshold_ms captured").register(meters);
         written = Counter.builder("neurondb.slow_queries.written")
                 .description("Slow-query records written to neurondb.slow_queries").register(meters);
+        writeTimeouts = writeFailures(meters, "timeout");
+        writeErrors = writeFailures(meters, "error");
         stats = new StatementStats(s.summaryMaxStatements());
         buffer = new RecordBuffer(s.bufferSize(), dropped::increment);
         Gauge.builder("neurondb.slow_queries.buffered", buffer, RecordBuffer::size)
                 .description("Slow-query records waiting to be written").register(meters);
-        writer = new SlowQueryWriter(context.vertx(), context.upstream(), s, buffer, written::increment);
+        writer = new SlowQueryWriter(context.vertx(), context.upstream(), s, buffer, written::increment,
+                reason -> ("timeout".equals(reason) ? writeTimeouts : writeErrors).increment());
         BlockingQueue<StatementEvent> q = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
         aggregator = Thread.ofPlatform().daemon().name("neurondb-slow-query").unstarted(() -> aggregate(q));
         aggregator.start();
         writer.start();
         settings = s;
         queue = q;
-        log.info("event=slow_query_started threshold_ms={} database={} buffer_size={} retention_days={} log_raw_text={}",
-                s.thresholdMillis(), s.database(), s.bufferSize(), s.retentionDays(), s.logRawText());
+        log.info("event=slow_query_started threshold_ms={} database={} buffer_size={} retention_days={} log_raw_text={} write_timeout_ms={}",
+                s.thresholdMillis(), s.database(), s.bufferSize(), s.retentionDays(), s.logRawText(), s.writeTimeoutMillis());
+    }
+
+    /** {@code neurondb_slow_queries_write_failures_total{reason}}: batch writes (and retries) that failed. */
+    private static Counter writeFailures(MeterRegistry meters, String reason) {
+        return Counter.builder("neurondb.slow_queries.write.failures").tag("reason", reason)
+                .description("Batch writes to neurondb.slow_queries that failed; reason timeout: "
+                        + "cancelled by write_timeout_ms or unanswered, error: any other failure")
+                .register(meters);
     }
 
     @Override

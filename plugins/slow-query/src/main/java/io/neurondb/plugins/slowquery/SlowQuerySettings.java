@@ -18,10 +18,12 @@ import java.util.TreeSet;
  * @param retentionDays       records older than this are deleted; 0 keeps them all
  * @param retentionIntervalSeconds how often the retention delete runs
  * @param summaryMaxStatements distinct statements kept for {@code slow_query_summary()}
+ * @param writeTimeoutMillis  the writer's {@code statement_timeout}: a batch INSERT (or the
+ *                            retention delete) waiting longer, e.g. on a lock, is cancelled
  */
 record SlowQuerySettings(long thresholdMillis, boolean logRawText, String database, int bufferSize, int batchSize,
                          long flushIntervalMillis, int retentionDays, long retentionIntervalSeconds,
-                         int summaryMaxStatements) {
+                         int summaryMaxStatements, long writeTimeoutMillis) {
 
     static final String THRESHOLD_ENV = "NEURONDB_SLOW_QUERY_THRESHOLD_MS";
 
@@ -37,6 +39,7 @@ record SlowQuerySettings(long thresholdMillis, boolean logRawText, String databa
         KEYS.put("retention_days", "7");
         KEYS.put("retention_check_interval_s", "3600");
         KEYS.put("summary_max_statements", "5000");
+        KEYS.put("write_timeout_ms", "5000");
     }
 
     /**
@@ -63,7 +66,8 @@ record SlowQuerySettings(long thresholdMillis, boolean logRawText, String databa
                 number(settings, "flush_interval_ms", 10, 3_600_000),
                 (int) number(settings, "retention_days", 0, 36_500),
                 number(settings, "retention_check_interval_s", 1, 86_400 * 7),
-                (int) number(settings, "summary_max_statements", 10, 1_000_000));
+                (int) number(settings, "summary_max_statements", 10, 1_000_000),
+                number(settings, "write_timeout_ms", 100, 3_600_000));
     }
 
     private static Object value(Map<String, Object> settings, String key) {

@@ -1,0 +1,99 @@
+package io.neurondb.tests.metrics;
+
+import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.tests.support.PluginJars;
+import io.neurondb.tests.support.ProxyUnderTest;
+import io.neurondb.tests.support.TestPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Pool waits as Prometheus scrapes them, with the pooling and metrics plugins loaded: in
+ * transaction mode with one server connection, a client whose statement waits behind another
+ * client's open transaction shows as one waiting client with a growing max wait; once the
+ * transaction ends it gets the connection (one more lease), the wait is added to the wait
+ * time counter, and nobody waits any more. These are the pool names the dashboard queries.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class PoolMetricsTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String[] POOL = {"database", "postgres", "user", "postgres"};
+
+    @Test
+    void aClientWaitingForTheOneServerConnectionIsCounted() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        Path auth = Files.createTempFile("neurondb-metrics-pool-auth-", ".txt");
+        Files.writeString(auth, "\"postgres\" \"postgres\"\n");
+        int metricsPort = LocalPostgres.freePort();
+        String yaml = "metrics_port: " + metricsPort + "\n"
+                + "plugins:\n  pooling:\n    enabled: true\n    auth_file: " + auth + "\n"
+                + "    pool_mode: transaction\n    default_pool_size: 1\n";
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg.port(), yaml, List.of(), PluginJars.directoryWith("metrics", "pooling"))) {
+            assertThat(proxy.proxy().plugins().startedPluginIds()).contains("metrics", "pooling");
+            MetricsHttp http = new MetricsHttp(metricsPort);
+            try (Connection holder = connect(proxy); Connection waiter = connect(proxy)) {
+                holder.setAutoCommit(false);
+                query(holder, "SELECT 1"); // holds the pool's one server connection until it commits
+                PromText before = http.awaitScrape(WAIT, "the pool's meters", m -> !m.find("neurondb_pools_client_waiting_connections", POOL).isEmpty());
+                assertThat(before.value("neurondb_pools_client_waiting_connections", POOL)).isZero();
+                assertThat(before.labelSets("neurondb_pools_client_active_connections")).contains(Map.of("database", "postgres", "user", "postgres"));
+                double acquired = before.value("neurondb_stats_acquired_total", POOL);
+                double waited = before.value("neurondb_stats_client_wait_seconds_total", POOL);
+
+                CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
+                    try {
+                        query(waiter, "SELECT 2");
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                PromText during = http.awaitScrape(WAIT, "one client waiting for at least 0.3 s",
+                        m -> m.value("neurondb_pools_client_waiting_connections", POOL) == 1
+                                && m.value("neurondb_pools_client_maxwait_seconds", POOL) >= 0.3);
+                assertThat(during.value("neurondb_pools_server_active_connections", POOL)).isEqualTo(1);
+                assertThat(waiting).isNotDone();
+
+                holder.commit();
+                waiting.get(30, TimeUnit.SECONDS);
+                PromText after = http.awaitScrape(WAIT, "nobody waiting", m -> m.value("neurondb_pools_client_waiting_connections", POOL) == 0
+                        && m.value("neurondb_stats_acquired_total", POOL) > acquired);
+                assertThat(after.value("neurondb_stats_acquired_total", POOL) - acquired).as("leases after the wait").isEqualTo(1);
+                assertThat(after.value("neurondb_stats_client_wait_seconds_total", POOL) - waited).isGreaterThanOrEqualTo(0.3);
+                assertThat(after.value("neurondb_pools_client_maxwait_seconds", POOL)).isZero();
+            }
+        } finally {
+            Files.deleteIfExists(auth);
+        }
+    }
+
+    private static Connection connect(ProxyUnderTest proxy) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+        p.setProperty("socketTimeout", "30");
+        return DriverManager.getConnection(proxy.jdbcUrl("postgres"), p);
+    }
+
+    private static void query(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+        }
+    }
+}
