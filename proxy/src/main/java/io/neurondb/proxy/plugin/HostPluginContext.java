@@ -28,6 +28,9 @@ public final class HostPluginContext implements PluginContext {
     private final MeterRegistry meterRegistry;
     private final ProxyStatus status;
     private volatile BooleanSupplier reloadRequest = () -> true;
+    private volatile Runnable shutdownRequest = () -> {
+        throw new UnsupportedOperationException("no shutdown hook installed");
+    };
 
     public HostPluginContext(String pluginId, Map<String, Object> settings, Map<String, String> environment,
                              Vertx vertx, UpstreamServer upstream, Path dataDir, int metricsPort,
@@ -56,6 +59,16 @@ public final class HostPluginContext implements PluginContext {
     /** What {@link #requestReload()} does: the host's reload. */
     public void onReloadRequest(BooleanSupplier reload) {
         this.reloadRequest = reload;
+    }
+
+    /** What {@link #requestShutdown()} does: the host's shutdown. */
+    public void onShutdownRequest(Runnable shutdown) {
+        this.shutdownRequest = shutdown;
+    }
+
+    @Override
+    public void requestShutdown() {
+        shutdownRequest.run();
     }
 
     @Override

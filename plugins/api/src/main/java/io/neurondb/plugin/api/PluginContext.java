@@ -58,4 +58,14 @@ public interface PluginContext {
      *         logs why); the refusing services keep their running settings
      */
     boolean requestReload();
+
+    /**
+     * Asks the host to stop the proxy, as an admin console's SHUTDOWN does (PgBouncer's
+     * semantics: the process exits). Returns at once; the host stops on another thread, closing
+     * listeners, sessions and every plugin service. An embedding host that cannot stop
+     * throws {@link UnsupportedOperationException}.
+     */
+    default void requestShutdown() {
+        throw new UnsupportedOperationException("this host does not let a plugin stop it");
+    }
 }
