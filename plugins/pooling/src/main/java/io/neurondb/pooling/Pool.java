@@ -317,6 +317,7 @@ final class Pool {
         if (w == null) {
             conn.watchIdle();
             pooler.serverReturned();
+            pooler.idleAvailable(this);
             return;
         }
         cancelTimers(w);
@@ -520,6 +521,10 @@ final class Pool {
         int svIdle = idle.size();
         int svActive = all.size() - svIdle - resetting - testing;
         return new Snapshot(Math.max(0, clients - waiters.size()), waiters.size(), svActive, svIdle, connecting, resetting + testing, maxWait);
+    }
+
+    synchronized boolean hasWaiters() {
+        return !waiters.isEmpty();
     }
 
     /** PAUSE is done with this pool: no connection is lent, logging in, reset or checked. */

@@ -153,6 +153,25 @@ final class Pooler {
         }
     }
 
+    /**
+     * A connection of {@code pool} went idle: a pool of the same database or user whose clients
+     * wait at max_db_connections / max_user_connections may now take its place (at once, rather
+     * than at the next maintenance tick).
+     */
+    void idleAvailable(Pool pool) {
+        boolean dbLimited = settings.maxDbConnectionsFor(pool.database) > 0;
+        boolean userLimited = settings.maxUserConnectionsFor(pool.user) > 0;
+        if (!dbLimited && !userLimited) {
+            return;
+        }
+        for (Pool p : pools.values()) {
+            boolean shares = (dbLimited && p.database.equals(pool.database)) || (userLimited && p.user.equals(pool.user));
+            if (p != pool && shares && p.hasWaiters()) {
+                vertx.runOnContext(v -> p.grow());
+            }
+        }
+    }
+
     private static int count(ConcurrentHashMap<String, AtomicInteger> counts, String key) {
         AtomicInteger n = counts.get(key);
         return n == null ? 0 : n.get();
