@@ -93,6 +93,14 @@ public final class NeuronDbProxy implements AutoCloseable {
         pluginContexts.values().forEach(c -> c.onReloadRequest(reload));
     }
 
+    /**
+     * What a plugin's {@code requestShutdown()} (a console's SHUTDOWN) runs. By default the proxy
+     * closes itself on a thread of its own; the command-line entry point makes it exit the process.
+     */
+    public void onShutdownRequest(Runnable shutdown) {
+        pluginContexts.values().forEach(c -> c.onShutdownRequest(shutdown));
+    }
+
     /** The host's meter registry: the proxy's meters and every plugin's; exporters add theirs to it. */
     public MeterRegistry meters() {
         return meters;
@@ -183,6 +191,8 @@ public final class NeuronDbProxy implements AutoCloseable {
         NeuronDbProxy proxy = new NeuronDbProxy(effective, local, plugins, vertx, gpu, compute, vectors, meters, contexts);
         // Started without a file to re-read (embedding code, tests), a reload keeps the sections it has.
         proxy.onReloadRequest(() -> proxy.reloadPlugins(proxy.config()));
+        // Never on the caller's thread: it is a worker the closing Vert.x would wait for.
+        proxy.onShutdownRequest(() -> new Thread(proxy::close, "neurondb-requested-shutdown").start());
         return proxy;
     }
 
@@ -268,8 +278,14 @@ public final class NeuronDbProxy implements AutoCloseable {
         return compute;
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Stops everything; a second call (a requested shutdown, then the owner's close) does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (vectors != null) {
             vectors.close();
         }

@@ -54,7 +54,7 @@ public final class ConsoleCommands {
             for (Pool p : service().pooler().pools()) {
                 Pool.Snapshot s = p.snapshot();
                 rows.add(List.of(p.database, p.user, n(s.clActive()), n(s.clWaiting()), "0", "0", n(s.svActive()), "0", "0",
-                        n(s.svIdle()), "0", n(s.svResetting()), n(s.svLogin()), n(s.maxWaitMicros() / 1_000_000), n(s.maxWaitMicros() % 1_000_000),
+                        n(s.svIdle()), "0", n(s.svTested()), n(s.svLogin()), n(s.maxWaitMicros() / 1_000_000), n(s.maxWaitMicros() % 1_000_000),
                         p.mode().name().toLowerCase(Locale.ROOT)));
             }
             return TextResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req", "cl_waiting_cancel_req",
@@ -125,7 +125,7 @@ public final class ConsoleCommands {
                     String state = switch (c.state) {
                         case ACTIVE -> "active";
                         case IDLE -> "idle";
-                        case RESETTING -> "tested";
+                        case RESETTING, TESTING -> "tested";
                         case CLOSED -> "closed";
                     };
                     Object prepared = c.attachments.get("prepared-statements");
@@ -230,7 +230,17 @@ public final class ConsoleCommands {
         @Override
         public TextResult execute(String commandText, String user) {
             requireAdmin(user);
+            // As PgBouncer's PAUSE: no new transaction gets a server connection, and the command
+            // completes once every server connection is back in its pool.
             service().pooler().pause(true);
+            try {
+                if (!service().pooler().awaitDrained()) {
+                    throw new SqlFunctionException("57014", "PAUSE canceled: RESUME came before every server connection was back");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SqlFunctionException("57014", "PAUSE interrupted");
+            }
             return TextResult.tagOnly("PAUSE");
         }
     }
@@ -293,7 +303,10 @@ public final class ConsoleCommands {
         @Override
         public TextResult execute(String commandText, String user) {
             requireAdmin(user);
+            // As PgBouncer's SHUTDOWN: the process stops. The pools close first, so no client is
+            // lent a connection while the host shuts down.
             service().shutdown();
+            service().context().requestShutdown();
             return TextResult.tagOnly("SHUTDOWN");
         }
     }

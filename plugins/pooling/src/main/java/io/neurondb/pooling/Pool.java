@@ -51,6 +51,8 @@ final class Pool {
     private final List<ServerConnection> all = new ArrayList<>();
     private int connecting;
     private int resetting;
+    /** Connections running server_check_query before they are lent. */
+    private int testing;
     /** Clients logged in to this pool (for cl_active). */
     private int clients;
     /** Connections made before this instant are closed when they come back (RECONNECT). */
@@ -92,17 +94,37 @@ final class Pool {
     Future<BackendLease> acquire(String clientAddress) {
         Context ctx = Vertx.currentContext();
         Waiter w;
+        ServerConnection toCheck = null;
         synchronized (this) {
             if (waiters.isEmpty() && !pooler.paused()) {
                 ServerConnection c = takeIdle(ctx);
-                if (c != null) {
+                if (c != null && needsCheck(c)) {
+                    c.state = ServerConnection.State.TESTING;
+                    testing++;
+                    toCheck = c;
+                } else if (c != null) {
                     acquired.incrementAndGet();
                     c.clientAddress = clientAddress;
                     return Future.succeededFuture(c.lease());
                 }
             }
-            w = new Waiter(clientAddress);
-            waiters.add(w);
+            if (toCheck == null) {
+                w = new Waiter(clientAddress);
+                waiters.add(w);
+            } else {
+                w = null;
+            }
+        }
+        if (toCheck != null) {
+            ServerConnection checked = toCheck;
+            return check(checked).compose(ok -> {
+                if (!checkDone(checked, ok)) {
+                    return acquire(clientAddress);
+                }
+                acquired.incrementAndGet();
+                checked.clientAddress = clientAddress;
+                return Future.succeededFuture(checked.lease());
+            });
         }
         PoolingSettings s = settings();
         long wait = s.queryWaitTimeout().toMillis();
@@ -180,6 +202,7 @@ final class Pool {
     /** Opens connections while clients wait and the limits allow. */
     void grow() {
         int toOpen = 0;
+        boolean evict = false;
         synchronized (this) {
             if (pooler.paused()) {
                 return;
@@ -188,7 +211,13 @@ final class Pool {
             boolean reserve = waiters.stream().anyMatch(w -> w.reserveAllowed);
             int limit = s.poolSizeFor(database) + (reserve ? s.reservePoolSize() : 0);
             int wanted = Math.max(waiters.size() - connecting, s.minPoolSize() - all.size() - connecting);
-            while (toOpen < wanted && all.size() + connecting + toOpen < limit && pooler.reserveSlot(database, user)) {
+            while (toOpen < wanted && all.size() + connecting + toOpen < limit) {
+                if (!pooler.reserveSlot(database, user)) {
+                    // max_db_connections or max_user_connections is reached: a client that waits
+                    // may take the place of an idle connection of another pool (as PgBouncer evicts).
+                    evict = !waiters.isEmpty();
+                    break;
+                }
                 toOpen++;
             }
             connecting += toOpen;
@@ -196,6 +225,24 @@ final class Pool {
         for (int i = 0; i < toOpen; i++) {
             open();
         }
+        if (evict) {
+            pooler.evictIdleFor(this);
+        }
+    }
+
+    /** Closes this pool's longest-idle connection to make room for another pool; false when none is idle. */
+    boolean evictOneIdle() {
+        ServerConnection c;
+        synchronized (this) {
+            c = idle.pollLast();
+        }
+        if (c == null) {
+            return false;
+        }
+        log.info("event=server_evicted database={} user={} server_id={} reason=\"a client of another pool waits at max_db_connections or max_user_connections\"",
+                database, user, c.id);
+        retire(c);
+        return true;
     }
 
     private void open() {
@@ -233,26 +280,44 @@ final class Pool {
 
     /** Gives a free connection to the longest waiter, or makes it idle. */
     private void handOut(ServerConnection conn) {
-        Waiter w;
+        Waiter w = null;
+        boolean test = false;
         synchronized (this) {
             if (conn.state == ServerConnection.State.CLOSED) {
                 return;
             }
-            w = pooler.paused() ? null : waiters.poll();
-            if (w == null) {
-                conn.state = ServerConnection.State.IDLE;
-                conn.lastUsedNanos = System.nanoTime();
-                conn.clientAddress = "";
-                idle.push(conn);
-            } else {
+            boolean lend = !pooler.paused() && !waiters.isEmpty();
+            if (lend && needsCheck(conn)) {
+                // The waiters keep their places while the connection is checked: a good one comes
+                // back here (to the longest waiter then), a bad one is closed and another opened.
+                test = true;
+                conn.state = ServerConnection.State.TESTING;
+                testing++;
+            } else if (lend) {
+                w = waiters.poll();
                 conn.state = ServerConnection.State.ACTIVE;
                 conn.clientAddress = w.clientAddress;
                 acquired.incrementAndGet();
                 waitNanosTotal.addAndGet(System.nanoTime() - w.since);
+            } else {
+                conn.state = ServerConnection.State.IDLE;
+                conn.lastUsedNanos = System.nanoTime();
+                conn.clientAddress = "";
+                idle.push(conn);
             }
+        }
+        if (test) {
+            check(conn).onComplete(ar -> {
+                if (checkDone(conn, ar.result())) {
+                    handOut(conn);
+                }
+            });
+            return;
         }
         if (w == null) {
             conn.watchIdle();
+            pooler.serverReturned();
+            pooler.idleAvailable(this);
             return;
         }
         cancelTimers(w);
@@ -261,11 +326,71 @@ final class Pool {
         }
     }
 
+    /**
+     * Whether a connection must pass server_check_query before it is lent: it sat unused longer
+     * than server_check_delay (0: always). An empty query turns checks off.
+     */
+    private boolean needsCheck(ServerConnection c) {
+        PoolingSettings s = settings();
+        String q = s.serverCheckQuery();
+        return c.lent && q != null && !q.isBlank() && System.nanoTime() - c.lastUsedNanos > s.serverCheckDelay().toNanos();
+    }
+
+    /**
+     * Runs server_check_query on a connection nobody holds. True when the server answered it
+     * without an error and is outside a transaction; false on an error, a close or no answer
+     * within server_connect_timeout.
+     */
+    private Future<Boolean> check(ServerConnection conn) {
+        Promise<Boolean> result = Promise.promise();
+        PgWire.Splitter splitter = new PgWire.Splitter();
+        boolean[] failed = new boolean[1];
+        long timer = vertx.setTimer(Math.max(1000, settings().serverConnectTimeout().toMillis()), id -> result.tryComplete(false));
+        conn.onData(chunk -> {
+            try {
+                splitter.feed(chunk, m -> {
+                    if (m.type() == PgWire.ERROR_RESPONSE) {
+                        failed[0] = true;
+                        log.info("event=server_check_failed database={} user={} server_id={} sqlstate={}", database, user, conn.id,
+                                PgWire.errorFields(m.body())[0]);
+                    } else if (m.type() == PgWire.READY_FOR_QUERY) {
+                        result.tryComplete(!failed[0] && m.body().getByte(0) == 'I');
+                    }
+                });
+            } catch (IllegalStateException e) {
+                result.tryComplete(false);
+            }
+        });
+        conn.socket.closeHandler(v -> result.tryComplete(false));
+        conn.socket.write(PgWire.query(settings().serverCheckQuery()));
+        return result.future().andThen(ar -> vertx.cancelTimer(timer));
+    }
+
+    /** After a check: a good connection counts as just used and stays lent, a bad one is closed. */
+    private boolean checkDone(ServerConnection conn, boolean ok) {
+        synchronized (this) {
+            testing--;
+            if (ok) {
+                conn.state = ServerConnection.State.ACTIVE;
+                conn.lastUsedNanos = System.nanoTime();
+            }
+        }
+        if (ok) {
+            conn.watchIdle();
+        } else {
+            log.info("event=server_check_closed database={} user={} server_id={}", database, user, conn.id);
+            retire(conn);
+            grow();
+        }
+        return ok;
+    }
+
     /** A lease came back. */
     void release(ServerConnection conn, boolean reusable) {
         long now = System.nanoTime();
+        conn.lastUsedNanos = now;
         if (!reusable || conn.state == ServerConnection.State.CLOSED || conn.expired(now, settings().serverLifetime().toNanos())
-                || conn.createdNanos < reconnectBefore) {
+                || conn.createdNanos < reconnectBefore || aboveSize()) {
             retire(conn);
             grow();
             return;
@@ -279,6 +404,12 @@ final class Pool {
         }
     }
 
+    /** More connections than pool_size plus reserve_pool_size (pool_size was lowered by RELOAD), and nobody waits. */
+    private synchronized boolean aboveSize() {
+        PoolingSettings s = settings();
+        return waiters.isEmpty() && all.size() > s.poolSizeFor(database) + s.reservePoolSize();
+    }
+
     /** Runs server_reset_query (session mode) so the next client finds a clean connection. */
     private void resetThenHandOut(ServerConnection conn, String reset) {
         synchronized (this) {
@@ -288,7 +419,7 @@ final class Pool {
         conn.attachments.clear();
         PgWire.Splitter splitter = new PgWire.Splitter();
         boolean[] failed = new boolean[1];
-        conn.socket.handler(chunk -> splitter.feed(chunk, m -> {
+        conn.onData(chunk -> splitter.feed(chunk, m -> {
             if (m.type() == PgWire.ERROR_RESPONSE) {
                 failed[0] = true;
             } else if (m.type() == PgWire.READY_FOR_QUERY) {
@@ -314,15 +445,16 @@ final class Pool {
             idle.remove(conn);
             known = all.remove(conn);
         }
+        var closed = conn.close(vertx);
         if (known) {
-            pooler.releaseSlot(database, user);
+            closed.onComplete(v -> pooler.releaseSlot(database, user));
         }
-        conn.close();
+        pooler.serverReturned();
     }
 
     void serverClosed(ServerConnection conn) {
         log.info("event=server_closed_idle database={} user={} server_id={}", database, user, conn.id);
-        conn.state = ServerConnection.State.CLOSED;
+        conn.closedByServer();
         retire(conn);
         grow();
     }
@@ -381,14 +513,23 @@ final class Pool {
     }
 
     /** Counts for SHOW POOLS and metrics. */
-    record Snapshot(int clActive, int clWaiting, int svActive, int svIdle, int svLogin, int svResetting, long maxWaitMicros) {
+    record Snapshot(int clActive, int clWaiting, int svActive, int svIdle, int svLogin, int svTested, long maxWaitMicros) {
     }
 
     synchronized Snapshot snapshot() {
         long maxWait = waiters.isEmpty() ? 0 : (System.nanoTime() - waiters.peek().since) / 1000;
         int svIdle = idle.size();
-        int svActive = all.size() - svIdle - resetting;
-        return new Snapshot(Math.max(0, clients - waiters.size()), waiters.size(), svActive, svIdle, connecting, resetting, maxWait);
+        int svActive = all.size() - svIdle - resetting - testing;
+        return new Snapshot(Math.max(0, clients - waiters.size()), waiters.size(), svActive, svIdle, connecting, resetting + testing, maxWait);
+    }
+
+    synchronized boolean hasWaiters() {
+        return !waiters.isEmpty();
+    }
+
+    /** PAUSE is done with this pool: no connection is lent, logging in, reset or checked. */
+    synchronized boolean drained() {
+        return connecting == 0 && idle.size() == all.size();
     }
 
     synchronized List<ServerConnection> connections() {

@@ -135,15 +135,88 @@ final class Pooler {
         }
     }
 
+    /**
+     * A pool of {@code requester}'s database or user is at max_db_connections or
+     * max_user_connections while a client waits: closes one idle connection of another pool
+     * sharing the limit, whose freed slot lets the requester open one.
+     */
+    void evictIdleFor(Pool requester) {
+        int maxDb = settings.maxDbConnectionsFor(requester.database);
+        int maxUser = settings.maxUserConnectionsFor(requester.user);
+        boolean dbFull = maxDb > 0 && count(perDatabase, requester.database) >= maxDb;
+        boolean userFull = maxUser > 0 && count(perUser, requester.user) >= maxUser;
+        for (Pool p : pools.values()) {
+            boolean shares = (dbFull && p.database.equals(requester.database)) || (userFull && p.user.equals(requester.user));
+            if (p != requester && shares && p.evictOneIdle()) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * A connection of {@code pool} went idle: a pool of the same database or user whose clients
+     * wait at max_db_connections / max_user_connections may now take its place (at once, rather
+     * than at the next maintenance tick).
+     */
+    void idleAvailable(Pool pool) {
+        boolean dbLimited = settings.maxDbConnectionsFor(pool.database) > 0;
+        boolean userLimited = settings.maxUserConnectionsFor(pool.user) > 0;
+        if (!dbLimited && !userLimited) {
+            return;
+        }
+        for (Pool p : pools.values()) {
+            boolean shares = (dbLimited && p.database.equals(pool.database)) || (userLimited && p.user.equals(pool.user));
+            if (p != pool && shares && p.hasWaiters()) {
+                vertx.runOnContext(v -> p.grow());
+            }
+        }
+    }
+
+    private static int count(ConcurrentHashMap<String, AtomicInteger> counts, String key) {
+        AtomicInteger n = counts.get(key);
+        return n == null ? 0 : n.get();
+    }
+
     boolean paused() {
         return paused;
     }
 
+    /** PAUSE lends nothing more; RESUME hands the connections to the clients that queued. */
     void pause(boolean on) {
         paused = on;
         if (!on) {
             pools.values().forEach(Pool::resumeWaiters);
         }
+        serverReturned();
+    }
+
+    private final Object drainSignal = new Object();
+
+    /** A server connection came back to a pool or closed: wakes a PAUSE that waits. */
+    void serverReturned() {
+        if (paused) {
+            synchronized (drainSignal) {
+                drainSignal.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * PAUSE's wait, as PgBouncer's: returns once every server connection of every pool is back
+     * (clients finished their transactions, or in session mode their sessions); false when
+     * RESUME came first. Blocks the calling (worker) thread.
+     */
+    boolean awaitDrained() throws InterruptedException {
+        synchronized (drainSignal) {
+            while (paused) {
+                if (pools.values().stream().allMatch(Pool::drained)) {
+                    return true;
+                }
+                // Woken by serverReturned(); the bound only covers a missed wake-up.
+                drainSignal.wait(250);
+            }
+        }
+        return false;
     }
 
     void maintain() {

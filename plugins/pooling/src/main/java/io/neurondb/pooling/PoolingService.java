@@ -120,6 +120,14 @@ public final class PoolingService implements PluginService, BackendConnectionPro
     @Override
     public void reload() {
         PoolingSettings next = PoolingSettings.from(context.settings(), context.environment());
+        if (pooler == null) {
+            // Pooling was off at start: sessions were set up 1:1, which a reload cannot change.
+            if (next.enabled()) {
+                log.warn("event=pooling_reload_ignored reason=\"pooling was off at start; turning it on needs a restart\"");
+            }
+            settings = next;
+            return;
+        }
         AuthFile nextAuth = next.authFile() == null ? AuthFile.empty() : AuthFile.read(next.authFile());
         settings = next;
         authFile = nextAuth;

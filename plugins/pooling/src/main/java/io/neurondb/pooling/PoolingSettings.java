@@ -199,8 +199,11 @@ public record PoolingSettings(
         return switch (v.strip().toLowerCase(Locale.ROOT)) {
             case "session" -> PoolMode.SESSION;
             case "transaction" -> PoolMode.TRANSACTION;
-            case "statement" -> PoolMode.STATEMENT;
-            default -> throw new IllegalArgumentException(where + ": '" + v + "' is not one of session, transaction, statement");
+            // PgBouncer's statement mode refuses multi-statement transactions; this pooler does not
+            // (yet), and running it as transaction mode would silently allow them.
+            case "statement" -> throw new IllegalArgumentException(where + ": pool mode 'statement' is not supported;"
+                    + " use 'transaction' (a server connection per transaction) or 'session'");
+            default -> throw new IllegalArgumentException(where + ": '" + v + "' is not one of session, transaction");
         };
     }
 

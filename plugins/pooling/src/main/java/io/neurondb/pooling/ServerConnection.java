@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class ServerConnection {
 
-    enum State { IDLE, ACTIVE, RESETTING, CLOSED }
+    enum State { IDLE, ACTIVE, RESETTING, TESTING, CLOSED }
 
     final long id;
     final Pool pool;
@@ -32,6 +32,8 @@ final class ServerConnection {
     /** Connection-level facts for SHOW SERVERS. */
     volatile String clientAddress = "";
     volatile long leasedAtMillis;
+    /** Lent at least once: a connection fresh from its login needs no server_check_query. */
+    volatile boolean lent;
 
     ServerConnection(long id, Pool pool, NetSocket socket, Context context, Map<String, String> parameters, int processId, int secretKey) {
         this.id = id;
@@ -53,23 +55,55 @@ final class ServerConnection {
 
     /** Watches an idle connection: anything the server sends now is unexpected, and a close removes it from the pool. */
     void watchIdle() {
-        socket.handler(b -> {
+        onData(b -> {
             // ParameterStatus or a NOTICE could come; a FATAL (admin shutdown) is followed by a close.
         });
         socket.closeHandler(v -> pool.serverClosed(this));
         socket.exceptionHandler(e -> socket.close());
     }
 
-    void close() {
+    /**
+     * Takes the socket's reads back from the last lease holder: the host reads a lent socket
+     * through its message handler, which a plain data handler does not replace, so that is
+     * reset first (else the pool would never see the answer to its reset or check query).
+     */
+    void onData(io.vertx.core.Handler<io.vertx.core.buffer.Buffer> handler) {
+        ((io.vertx.core.internal.net.NetSocketInternal) socket).messageHandler(null);
+        socket.handler(handler);
+    }
+
+    private final io.vertx.core.Promise<Void> gone = io.vertx.core.Promise.promise();
+
+    /** The server closed the connection (an idle one was terminated): nothing is left to close. */
+    void closedByServer() {
+        state = State.CLOSED;
+        gone.tryComplete();
+    }
+
+    /**
+     * Ends the connection: Terminate, then the server's own close, which comes once its backend
+     * has exited — so a slot freed on that (max_db_connections, max_user_connections) is free
+     * on the server too. A server that does not close within 2 s is cut off.
+     */
+    io.vertx.core.Future<Void> close(io.vertx.core.Vertx vertx) {
         if (state == State.CLOSED) {
-            return;
+            return gone.future();
         }
         state = State.CLOSED;
-        socket.write(PgWire.terminate()).onComplete(ar -> socket.close());
+        socket.closeHandler(v -> gone.tryComplete());
+        socket.exceptionHandler(e -> socket.close());
+        long timer = vertx.setTimer(2000, id -> {
+            socket.close();
+            gone.tryComplete();
+        });
+        gone.future().onComplete(v -> vertx.cancelTimer(timer));
+        socket.write(PgWire.terminate());
+        return gone.future();
     }
 
     /** A lease on this connection for one acquisition; releasing twice is harmless. */
     BackendLease lease() {
+        lent = true;
         AtomicBoolean released = new AtomicBoolean();
         return new BackendLease() {
             @Override

@@ -93,4 +93,17 @@ class ScramAndSettingsTest {
         assertThatThrownBy(() -> PoolingSettings.from(Map.of(), Map.of("NEURONDB_DEFAULT_POOL_SIZE", "0")))
                 .hasMessageContaining("NEURONDB_DEFAULT_POOL_SIZE");
     }
+
+    /** Statement mode is refused wherever it can be set, rather than run as transaction mode. */
+    @Test
+    void statementPoolModeIsRefusedWithAMessage() {
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("pool_mode", "statement"), Map.of()))
+                .hasMessageContaining("plugins.pooling.pool_mode").hasMessageContaining("'statement' is not supported");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of(), Map.of("NEURONDB_POOL_MODE", "statement")))
+                .hasMessageContaining("NEURONDB_POOL_MODE").hasMessageContaining("not supported");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("databases", Map.of("app", Map.of("pool_mode", "statement"))), Map.of()))
+                .hasMessageContaining("plugins.pooling.databases.app.pool_mode");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("users", Map.of("batch", Map.of("pool_mode", "Statement"))), Map.of()))
+                .hasMessageContaining("plugins.pooling.users.batch.pool_mode");
+    }
 }

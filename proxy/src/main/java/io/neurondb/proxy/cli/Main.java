@@ -135,6 +135,8 @@ public final class Main {
                 proxy::reloadPlugins);
         reload.installOnSighup();
         proxy.onReloadRequest(reload::reload);
+        // A console's SHUTDOWN stops the process, as PgBouncer's does; the shutdown hook below closes the proxy.
+        proxy.onShutdownRequest(() -> new Thread(() -> System.exit(0), "neurondb-requested-shutdown").start());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();

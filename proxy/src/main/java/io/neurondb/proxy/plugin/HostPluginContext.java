@@ -30,6 +30,9 @@ public final class HostPluginContext implements PluginContext {
     private volatile BooleanSupplier reloadRequest = () -> true;
     private volatile java.util.function.Function<String, io.vertx.core.Future<DatabaseHold>> databaseRelease =
             db -> io.vertx.core.Future.succeededFuture(DatabaseHold.NONE);
+    private volatile Runnable shutdownRequest = () -> {
+        throw new UnsupportedOperationException("no shutdown hook installed");
+    };
 
     public HostPluginContext(String pluginId, Map<String, Object> settings, Map<String, String> environment,
                              Vertx vertx, UpstreamServer upstream, Path dataDir, int metricsPort,
@@ -68,6 +71,16 @@ public final class HostPluginContext implements PluginContext {
     /** What {@link #requestReload()} does: the host's reload. */
     public void onReloadRequest(BooleanSupplier reload) {
         this.reloadRequest = reload;
+    }
+
+    /** What {@link #requestShutdown()} does: the host's shutdown. */
+    public void onShutdownRequest(Runnable shutdown) {
+        this.shutdownRequest = shutdown;
+    }
+
+    @Override
+    public void requestShutdown() {
+        shutdownRequest.run();
     }
 
     @Override

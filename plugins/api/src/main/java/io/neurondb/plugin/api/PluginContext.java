@@ -87,4 +87,14 @@ public interface PluginContext {
         /** The database is still there: the proxy follows it again. */
         void kept();
     }
+
+    /**
+     * Asks the host to stop the proxy, as an admin console's SHUTDOWN does (PgBouncer's
+     * semantics: the process exits). Returns at once; the host stops on another thread, closing
+     * listeners, sessions and every plugin service. An embedding host that cannot stop
+     * throws {@link UnsupportedOperationException}.
+     */
+    default void requestShutdown() {
+        throw new UnsupportedOperationException("this host does not let a plugin stop it");
+    }
 }
