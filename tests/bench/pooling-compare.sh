@@ -101,7 +101,7 @@ run() { # port mode clients seconds -> "tps p99_ms"
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
   { (cd "$dir" && "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1) || true; } \
     | awk '/^tps = / {t=$3} /aborted|error/ {e=1} END {printf "%s ", (e || t == "") ? 0 : t}'
-  cat "$dir"/pgbench_log.* 2>/dev/null | awk '{print $3}' | sort -n \
+  { cat "$dir"/pgbench_log.* 2>/dev/null || true; } | awk '{print $3}' | sort -n \
     | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f\n", a[i]/1000}}'
   rm -rf "$dir"
 }
