@@ -154,7 +154,9 @@ public final class NeuronDbProxy implements AutoCloseable {
         CompositeMeterRegistry meters = new CompositeMeterRegistry();
         if (vectors != null) {
             vectors.meterRegistry(meters);
-            vectors.openIndexedDatabases();
+            if (config.openIndexedDatabasesAtStart()) {
+                vectors.openIndexedDatabases();
+            }
         }
         Map<String, HostPluginContext> contexts = new java.util.concurrent.ConcurrentHashMap<>();
         PluginHost plugins = startPlugins(config, vertx, vectors, meters, contexts);

@@ -101,9 +101,15 @@ public final class LogicalRestore {
     }
 
     void dropQuietly(String database) {
+        io.neurondb.plugin.api.PluginContext.DatabaseHold hold = io.neurondb.plugin.api.PluginContext.DatabaseHold.NONE;
         try (Pg pg = sys.connect(maintenanceDatabase())) {
+            // The proxy may follow the database (a restore test checks its indexes through the
+            // proxy): its slot would make PostgreSQL refuse the drop, even WITH (FORCE).
+            hold = sys.releaseForDrop(database);
             pg.execute("DROP DATABASE IF EXISTS " + Pg.quoteIdent(database) + " WITH (FORCE)");
+            hold.dropped();
         } catch (RuntimeException e) {
+            hold.kept();
             log.error("event=restore_cleanup_failed database={} error=\"{}\"", database, e.getMessage());
         }
     }

@@ -40,10 +40,13 @@ public final class BackupSystem {
     private final Map<String, String> env;
     private final ProxyStatus status;
     private final boolean insideProxy;
+    /** The host's {@link PluginContext#releaseDatabase}: lets go of a database before a restore or restore test drops it. */
+    private final java.util.function.Function<String, io.vertx.core.Future<PluginContext.DatabaseHold>> releases;
 
     private BackupSystem(BackupSettings settings, Vertx vertx, UpstreamServer upstream, PgTools tools, BackupKey key,
                          DirectoryTarget repository, DirectoryTarget offsite, BackupMetrics metrics, Map<String, String> env,
-                         ProxyStatus status, boolean insideProxy) {
+                         ProxyStatus status, boolean insideProxy,
+                         java.util.function.Function<String, io.vertx.core.Future<PluginContext.DatabaseHold>> releases) {
         this.settings = settings;
         this.vertx = vertx;
         this.upstream = upstream;
@@ -56,6 +59,7 @@ public final class BackupSystem {
         this.env = env;
         this.status = status;
         this.insideProxy = insideProxy;
+        this.releases = releases;
     }
 
     /**
@@ -94,7 +98,8 @@ public final class BackupSystem {
                 repository.root(), offsite == null ? "none" : offsite.root(), settings.database(), tools.binDir(),
                 key != null, settings.schedules());
         return new BackupSystem(settings, context.vertx(), context.upstream(), tools, key, repository, offsite,
-                new BackupMetrics(context.meterRegistry()), context.environment(), context.status(), insideProxy);
+                new BackupMetrics(context.meterRegistry()), context.environment(), context.status(), insideProxy,
+                context::releaseDatabase);
     }
 
     /** The server's major version, or 0 when it cannot be reached now (tools are then found without it). */
@@ -167,11 +172,24 @@ public final class BackupSystem {
     /** The same system with another per-run timeout (the CLI's --timeout-minutes, tests). */
     public BackupSystem withTimeout(java.time.Duration timeout) {
         return new BackupSystem(settings.withTimeout(timeout), vertx, upstream, tools, key, repository, offsite, metrics, env,
-                status, insideProxy);
+                status, insideProxy, releases);
     }
 
     public boolean insideProxy() {
         return insideProxy;
+    }
+
+    /**
+     * Makes the proxy let go of {@code database} before it is dropped (its replication slot and
+     * connections would make PostgreSQL refuse); blocks, so call it on a worker thread. Outside a
+     * running proxy (the CLI) there is nothing to release.
+     */
+    public PluginContext.DatabaseHold releaseForDrop(String database) {
+        try {
+            return releases.apply(database).toCompletionStage().toCompletableFuture().get(2, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (Exception e) {
+            throw new IllegalStateException("the proxy did not let go of database \"" + database + "\": " + e.getMessage(), e);
+        }
     }
 
     public Pg connect(String database) {

@@ -438,8 +438,8 @@ final class Pool {
         conn.socket.write(PgWire.query(reset));
     }
 
-    /** Closes a connection and forgets it. */
-    void retire(ServerConnection conn) {
+    /** Closes a connection and forgets it; the future completes when it is closed. */
+    io.vertx.core.Future<Void> retire(ServerConnection conn) {
         boolean known;
         synchronized (this) {
             idle.remove(conn);
@@ -450,6 +450,25 @@ final class Pool {
             closed.onComplete(v -> pooler.releaseSlot(database, user));
         }
         pooler.serverReturned();
+        return closed;
+    }
+
+    /**
+     * Closes every idle connection: a {@code DROP DATABASE} of this pool's server database is
+     * coming, which PostgreSQL refuses while they are connected. Lent ones stay.
+     */
+    io.vertx.core.Future<Void> closeIdle() {
+        List<ServerConnection> closing;
+        synchronized (this) {
+            closing = new ArrayList<>(idle);
+            idle.clear();
+        }
+        List<io.vertx.core.Future<Void>> closed = new ArrayList<>();
+        for (ServerConnection c : closing) {
+            log.info("event=server_closed database={} user={} server_id={} reason=\"DROP DATABASE\"", database, user, c.id);
+            closed.add(retire(c));
+        }
+        return io.vertx.core.Future.join(closed).mapEmpty();
     }
 
     void serverClosed(ServerConnection conn) {

@@ -88,6 +88,17 @@ final class Pooler {
         return List.copyOf(pools.values());
     }
 
+    /** Closes the idle server connections of every pool whose server database is {@code serverDatabase}. */
+    io.vertx.core.Future<Void> closeIdle(String serverDatabase) {
+        List<io.vertx.core.Future<Void>> closed = new java.util.ArrayList<>();
+        for (Pool p : pools.values()) {
+            if (serverDatabase(p.database).equals(serverDatabase)) {
+                closed.add(p.closeIdle());
+            }
+        }
+        return io.vertx.core.Future.join(closed).mapEmpty();
+    }
+
     /** The server database a client's database maps to ({@code databases: x: dbname}). */
     String serverDatabase(String database) {
         PoolingSettings.DatabaseSettings d = settings.databases().get(database);

@@ -101,6 +101,12 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         return pooler != null && settings.enabled();
     }
 
+    @Override
+    public io.vertx.core.Future<Void> closeIdleConnections(String database) {
+        Pooler p = pooler;
+        return p == null ? io.vertx.core.Future.succeededFuture() : p.closeIdle(database);
+    }
+
     PluginContext context() {
         return context;
     }

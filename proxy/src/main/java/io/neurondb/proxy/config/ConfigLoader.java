@@ -40,7 +40,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_KEYS = Set.of("listen", "upstream", "metrics_port", "data_dir",
             "plugins_dir", "event_loops", "connect_timeout_ms", "client_login_timeout", "limits", "tls", "upstream_tls", "embedded", "log_level", "plugins", "log_format",
-            "instance_id", "replication");
+            "instance_id", "replication", "open_indexed_databases_at_start");
     private static final Set<String> LIMIT_KEYS = Set.of("max_message_bytes", "max_copy_data_bytes");
     private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file");
     private static final Set<String> UPSTREAM_TLS_KEYS = Set.of("mode", "ca_file");
@@ -194,8 +194,13 @@ public final class ConfigLoader {
         ReplicationSettings replicationSettings = new ReplicationSettings(enabledText.equals("true"), instanceId,
                 Duration.ofSeconds(parseInt(replication.string("checkpoint_interval_seconds", "60"), "replication.checkpoint_interval_seconds", 1, 86_400)),
                 Duration.ofMillis(parseInt(replication.string("status_interval_ms", "1000"), "replication.status_interval_ms", 100, 60_000)));
+        String openAtStart = root.string("open_indexed_databases_at_start", "true").toLowerCase(java.util.Locale.ROOT);
+        if (!openAtStart.equals("true") && !openAtStart.equals("false")) {
+            throw new ConfigException("open_indexed_databases_at_start: '" + openAtStart + "' is not true or false");
+        }
         return new ProxyConfig(listen, upstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout, clientLoginTimeout,
-                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel, pluginSettings, logFormat, replicationSettings);
+                clientLimits, new TlsSettings(cert, key, mode, ca), embeddedSettings, logLevel, pluginSettings, logFormat, replicationSettings,
+                openAtStart.equals("true"));
     }
 
     private String override(String envName, String fileValue) {

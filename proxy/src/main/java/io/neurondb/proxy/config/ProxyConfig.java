@@ -12,6 +12,8 @@ import java.time.Duration;
  *
  * @param upstream the server, or null to start a local PostgreSQL from the system binaries
  * @param logFormat how log lines are written: {@code text} (key=value) or {@code json}
+ * @param openIndexedDatabasesAtStart whether databases with engine indexes are opened (built,
+ *                                    followed) when the proxy starts rather than at their first client
  */
 public record ProxyConfig(
         HostAndPort listen,
@@ -28,7 +30,8 @@ public record ProxyConfig(
         String logLevel,
         Map<String, Map<String, Object>> pluginSettings,
         String logFormat,
-        io.neurondb.proxy.replication.ReplicationSettings replication) {
+        io.neurondb.proxy.replication.ReplicationSettings replication,
+        boolean openIndexedDatabasesAtStart) {
 
     public ProxyConfig {
         pluginSettings = Map.copyOf(pluginSettings);
@@ -37,7 +40,8 @@ public record ProxyConfig(
     /** The same configuration pointing at another upstream (the local PostgreSQL once started). */
     public ProxyConfig withUpstream(UpstreamUrl newUpstream) {
         return new ProxyConfig(listen, newUpstream, metricsPort, dataDir, pluginsDir, eventLoops, connectTimeout,
-                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, logFormat, replication);
+                clientLoginTimeout, clientLimits, tls, embedded, logLevel, pluginSettings, logFormat, replication,
+                openIndexedDatabasesAtStart);
     }
 
     /** The {@code plugins: <pluginId>:} section, empty when the file has none. */

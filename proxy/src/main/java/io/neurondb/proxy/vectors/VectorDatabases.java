@@ -309,9 +309,10 @@ public final class VectorDatabases implements AutoCloseable {
             return;
         }
         try {
-            // where IndexSync keeps the slot's checkpoints
-            new CheckpointStore(dir.resolve("replication").resolve(
-                    io.neurondb.proxy.replication.ReplicationNames.slot(replication.instanceId(), database))).clear();
+            // where IndexSync keeps the slot's checkpoints and its spool of streamed transactions
+            String slot = io.neurondb.proxy.replication.ReplicationNames.slot(replication.instanceId(), database);
+            new CheckpointStore(dir.resolve("replication").resolve(slot)).clear();
+            io.neurondb.proxy.embedded.LocalPostgres.deleteTree(dir.resolve("replication").resolve(slot + ".spool"));
         } catch (java.io.IOException e) {
             log.warn("event=checkpoints_not_deleted db={} error=\"{}\"", database, e.getMessage());
         }

@@ -40,8 +40,16 @@ final class BackupFixture implements AutoCloseable {
     final String backupYaml;
     NeuronDbProxy proxy;
 
+    /** Whether the proxy runs replication sync (the production default); most backup tests turn it off. */
+    private final boolean replication;
+
     /** @param backupSettings YAML lines under {@code plugins: backup:}, indented by four spaces */
     BackupFixture(String name, String backupSettings, String... pgSettings) throws IOException {
+        this(name, false, backupSettings, pgSettings);
+    }
+
+    BackupFixture(String name, boolean replication, String backupSettings, String... pgSettings) throws IOException {
+        this.replication = replication;
         pg = TestPostgres.startPrivate(name, pgSettings);
         work = Files.createTempDirectory("neurondb-test-backup-" + name + "-");
         // restored data directories live here and are served by the postgres OS user when we are root
@@ -66,10 +74,10 @@ final class BackupFixture implements AutoCloseable {
                 + "connect_timeout_ms: 2000\n"
                 + "data_dir: " + work.resolve("data") + "\n"
                 + "plugins_dir: " + plugins + "\n"
-                // These tests drop and restore databases; a logical slot of the proxy's on a
-                // database makes PostgreSQL refuse DROP DATABASE (a known gap: the proxy does
-                // not yet release its slot for a DROP DATABASE), so replication sync stays off.
-                + "replication:\n  enabled: false\n"
+                // Most of these tests drop databases straight on the server, which PostgreSQL
+                // refuses while the proxy streams from a slot on them: replication is off unless
+                // the test asks (drops through the proxy and the plugin's own drops release it).
+                + "replication:\n  enabled: " + replication + "\n"
                 + "plugins:\n  backup:\n" + backupSettings;
         return Files.writeString(work.resolve(fileName), yaml);
     }

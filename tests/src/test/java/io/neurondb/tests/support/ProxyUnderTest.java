@@ -37,7 +37,9 @@ public final class ProxyUnderTest implements AutoCloseable {
     /**
      * @param upstreamPort where the proxy sends clients (a closed port tests unreachable servers)
      * @param extraYaml    more config keys, as YAML; {@code metrics_port} there replaces the default 0 (off),
-     *                     a {@code replication:} section the default {@code enabled: false}
+     *                     a {@code replication:} section the default {@code enabled: false}; without
+     *                     replication enabled, databases are opened at their first client unless the
+     *                     yaml sets {@code open_indexed_databases_at_start}
      */
     public static ProxyUnderTest start(int upstreamPort, String extraYaml, List<StatementObserver> observers) {
         return start(upstreamPort, extraYaml, observers, null);
@@ -53,6 +55,11 @@ public final class ProxyUnderTest implements AutoCloseable {
                     // Replication sync leaves a slot per database, which blocks DROP DATABASE in other
                     // suites' clean-up: only tests that ask for it (a replication: section) get it.
                     + (extraYaml.contains("replication:") ? "" : "replication:\n  enabled: false\n")
+                    // The shared server holds many suites' databases with indexes: opening them all
+                    // at every start would build other suites' indexes. Replication tests (private
+                    // servers) and tests that say so get the production default.
+                    + (extraYaml.contains("open_indexed_databases_at_start:") || extraYaml.contains("replication:\n  enabled: true")
+                            ? "" : "open_indexed_databases_at_start: false\n")
                     + "event_loops: 2\n"
                     + "connect_timeout_ms: 2000\n"
                     + (pluginsDir != null ? "plugins_dir: " + pluginsDir + "\n" : "")
