@@ -448,7 +448,7 @@ final class IndexSync implements TransactionSink {
             metrics.slotInUse(database);
             VectorSqlException failure = new VectorSqlException(OBJECT_IN_USE, message, null, advice, null);
             for (VectorDatabase.Entry e : db.entriesForSync()) {
-                db.buildFailed(e, failure);
+                db.reportUnavailable(e, failure); // the ERROR above says why; no build ran
             }
             failedForSlotInUse = true;
         }

@@ -707,13 +707,23 @@ public final class VectorDatabase {
     }
 
     void buildFailed(Entry e, Throwable t) {
+        VectorSqlException x = markFailed(e, t);
+        log.warn("event=index_build_failed db={} index={} sqlstate={} error=\"{}\"", database, e.def.qualifiedName(),
+                x.sqlState(), x.getMessage());
+    }
+
+    /** Not served, for a reason the caller has logged already (no build ran, so no build failure is logged). */
+    void reportUnavailable(Entry e, Throwable t) {
+        markFailed(e, t);
+    }
+
+    private static VectorSqlException markFailed(Entry e, Throwable t) {
         VectorSqlException x = VectorSqlException.from(t);
         synchronized (e) {
             e.state = IndexState.FAILED;
             e.error = x.getMessage();
         }
-        log.warn("event=index_build_failed db={} index={} sqlstate={} error=\"{}\"", database, e.def.qualifiedName(),
-                x.sqlState(), x.getMessage());
+        return x;
     }
 
     /** The index is about to be rebuilt from a new snapshot: not served until then. */

@@ -69,6 +69,14 @@ final class ReplicaFixture implements AutoCloseable {
         return proxy;
     }
 
+    /** Starts the proxy with a registry added to its meters, so a test reads what it recorded. */
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry startProxyRecordingMeters() {
+        startProxy();
+        var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        ((io.micrometer.core.instrument.composite.CompositeMeterRegistry) proxy.proxy().meters()).add(meters);
+        return meters;
+    }
+
     void stopProxy() {
         if (proxy != null) {
             proxy.close();

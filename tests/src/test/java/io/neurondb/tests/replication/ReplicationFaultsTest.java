@@ -1,7 +1,6 @@
 package io.neurondb.tests.replication;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neurondb.proxy.vectors.VectorDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -61,9 +60,7 @@ class ReplicationFaultsTest {
     }
 
     private void start() throws Exception {
-        f.startProxy();
-        meters = new SimpleMeterRegistry();
-        ((CompositeMeterRegistry) f.proxy.proxy().meters()).add(meters);
+        meters = f.startProxyRecordingMeters();
         v = f.vectors();
     }
 

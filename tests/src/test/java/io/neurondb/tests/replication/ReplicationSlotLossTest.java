@@ -2,7 +2,6 @@ package io.neurondb.tests.replication;
 
 import ch.qos.logback.classic.Level;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neurondb.proxy.vectors.VectorDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -65,9 +64,7 @@ class ReplicationSlotLossTest {
     }
 
     private void start() throws Exception {
-        f.startProxy();
-        meters = new SimpleMeterRegistry();
-        ((CompositeMeterRegistry) f.proxy.proxy().meters()).add(meters);
+        meters = f.startProxyRecordingMeters();
         v = f.vectors();
     }
 
