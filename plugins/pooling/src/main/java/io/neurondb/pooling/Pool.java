@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -55,6 +56,14 @@ final class Pool {
     private int testing;
     /** Clients logged in to this pool (for cl_active). */
     private int clients;
+    /** Server logins that failed, for metrics. */
+    final AtomicLong loginFailures = new AtomicLong();
+    /** No login before this instant (System.nanoTime) after one failed; guarded by this. */
+    private long loginRetryAtNanos = System.nanoTime();
+    private boolean retryScheduled;
+    /** SHUTDOWN or the plugin stopping: no more logins. */
+    private boolean shutDown;
+
     /** Connections made before this instant are closed when they come back (RECONNECT). */
     private volatile long reconnectBefore;
     private volatile ServerLogin.Credentials credentials;
@@ -204,8 +213,8 @@ final class Pool {
         int toOpen = 0;
         boolean evict = false;
         synchronized (this) {
-            if (pooler.paused()) {
-                return;
+            if (pooler.paused() || shutDown || System.nanoTime() - loginRetryAtNanos < 0) {
+                return; // after a failed login, the next waits for server_login_retry (a timer calls grow then)
             }
             PoolingSettings s = settings();
             boolean reserve = waiters.stream().anyMatch(w -> w.reserveAllowed);
@@ -257,8 +266,25 @@ final class Pool {
                         waiters.clear();
                     }
                 }
+                loginFailures.incrementAndGet();
+                long retry = settings().serverLoginRetry().toMillis();
+                synchronized (this) {
+                    // Without a pause, a refused login (server down, wrong secret, a closed client)
+                    // would be retried at once, forever: PgBouncer's server_login_retry.
+                    loginRetryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(retry);
+                    if (!retryScheduled && !shutDown) {
+                        retryScheduled = true;
+                        vertx.setTimer(Math.max(1, retry), id -> {
+                            synchronized (this) {
+                                retryScheduled = false;
+                            }
+                            grow();
+                        });
+                    }
+                }
                 pooler.releaseSlot(database, user);
-                log.warn("event=server_login_failed database={} user={} error=\"{}\"", database, user, ar.cause().getMessage());
+                log.warn("event=server_login_failed database={} user={} retry_ms={} error=\"{}\"", database, user, retry,
+                        ar.cause().getMessage());
                 for (Waiter w : failed) {
                     cancelTimers(w);
                     w.promise.tryFail(new BackendUnavailableException("08006", "could not open a server connection: " + ar.cause().getMessage()));
@@ -520,6 +546,7 @@ final class Pool {
         List<Waiter> ws;
         List<ServerConnection> idles;
         synchronized (this) {
+            shutDown = true;
             ws = new ArrayList<>(waiters);
             waiters.clear();
             idles = new ArrayList<>(idle);

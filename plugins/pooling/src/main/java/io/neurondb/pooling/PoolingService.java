@@ -218,6 +218,8 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                 .description("Server connections idle in the pool").register(r);
         Gauge.builder("neurondb.pools.server.login.connections", pool, p -> p.snapshot().svLogin()).tags(tags)
                 .description("Server connections logging in").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("neurondb.pools.server.login.failures", pool, p -> p.loginFailures.get())
+                .tags(tags).description("Server logins that failed (each followed by server_login_retry of no attempts)").register(r);
         Gauge.builder("neurondb.pools.client.maxwait.seconds", pool, p -> p.snapshot().maxWaitMicros() / 1e6).tags(tags)
                 .description("How long the oldest waiting client has waited").register(r);
         io.micrometer.core.instrument.FunctionCounter.builder("neurondb.stats.acquired", pool, p -> p.acquired.get()).tags(tags)

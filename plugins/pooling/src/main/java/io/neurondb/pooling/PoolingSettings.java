@@ -30,6 +30,7 @@ public record PoolingSettings(
         Duration serverLifetime,
         Duration serverIdleTimeout,
         Duration serverConnectTimeout,
+        Duration serverLoginRetry,
         Duration queryWaitTimeout,
         Duration clientIdleTimeout,
         Duration idleTransactionTimeout,
@@ -60,7 +61,7 @@ public record PoolingSettings(
 
     private static final Set<String> KEYS = Set.of("enabled", "pool_mode", "max_client_conn", "default_pool_size",
             "min_pool_size", "reserve_pool_size", "reserve_pool_timeout", "max_db_connections", "max_user_connections",
-            "server_lifetime", "server_idle_timeout", "server_connect_timeout", "query_wait_timeout", "client_idle_timeout",
+            "server_lifetime", "server_idle_timeout", "server_connect_timeout", "server_login_retry", "query_wait_timeout", "client_idle_timeout",
             "idle_transaction_timeout", "server_reset_query", "server_check_query", "server_check_delay",
             "max_prepared_statements", "auth_type", "auth_file", "auth_user", "auth_query", "admin_users", "stats_users",
             "databases", "users");
@@ -92,7 +93,7 @@ public record PoolingSettings(
                 r.integer("reserve_pool_size", 0, 0), r.seconds("reserve_pool_timeout", 5),
                 r.integer("max_db_connections", 0, 0), r.integer("max_user_connections", 0, 0),
                 r.seconds("server_lifetime", 3600), r.seconds("server_idle_timeout", 600),
-                r.seconds("server_connect_timeout", 15), r.seconds("query_wait_timeout", 120),
+                r.seconds("server_connect_timeout", 15), r.seconds("server_login_retry", 15), r.seconds("query_wait_timeout", 120),
                 r.seconds("client_idle_timeout", 0), r.seconds("idle_transaction_timeout", 0),
                 r.string("server_reset_query", "DISCARD ALL"), r.string("server_check_query", "select 1"),
                 r.seconds("server_check_delay", 30), r.integer("max_prepared_statements", 200, 0),
@@ -146,6 +147,7 @@ public record PoolingSettings(
         m.put("server_lifetime", Long.toString(serverLifetime.toSeconds()));
         m.put("server_idle_timeout", Long.toString(serverIdleTimeout.toSeconds()));
         m.put("server_connect_timeout", Long.toString(serverConnectTimeout.toSeconds()));
+        m.put("server_login_retry", Long.toString(serverLoginRetry.toSeconds()));
         m.put("query_wait_timeout", Long.toString(queryWaitTimeout.toSeconds()));
         m.put("client_idle_timeout", Long.toString(clientIdleTimeout.toSeconds()));
         m.put("idle_transaction_timeout", Long.toString(idleTransactionTimeout.toSeconds()));

@@ -33,7 +33,7 @@ public final class ConfigLoader {
     public static final String ENV_LOG_FORMAT = "NEURONDB_LOG_FORMAT";
     public static final String ENV_HOME = "NEURONDB_HOME";
     public static final String ENV_INSTANCE_ID = "NEURONDB_INSTANCE_ID";
-    private static final Set<String> REPLICATION_KEYS = Set.of("enabled", "checkpoint_interval_seconds", "status_interval_ms");
+    private static final Set<String> REPLICATION_KEYS = Set.of("enabled", "checkpoint_interval_seconds", "status_interval_ms", "max_staleness_ms");
 
     public static final int DEFAULT_LISTEN_PORT = 6432;
     public static final int DEFAULT_METRICS_PORT = 9187;
@@ -193,7 +193,9 @@ public final class ConfigLoader {
         }
         ReplicationSettings replicationSettings = new ReplicationSettings(enabledText.equals("true"), instanceId,
                 Duration.ofSeconds(parseInt(replication.string("checkpoint_interval_seconds", "60"), "replication.checkpoint_interval_seconds", 1, 86_400)),
-                Duration.ofMillis(parseInt(replication.string("status_interval_ms", "1000"), "replication.status_interval_ms", 100, 60_000)));
+                Duration.ofMillis(parseInt(replication.string("status_interval_ms", "1000"), "replication.status_interval_ms", 100, 60_000)),
+                Duration.ofMillis(parseInt(replication.string("max_staleness_ms", String.valueOf(ReplicationSettings.DEFAULT_MAX_STALENESS.toMillis())),
+                        "replication.max_staleness_ms", 100, 86_400_000)));
         String openAtStart = root.string("open_indexed_databases_at_start", "true").toLowerCase(java.util.Locale.ROOT);
         if (!openAtStart.equals("true") && !openAtStart.equals("false")) {
             throw new ConfigException("open_indexed_databases_at_start: '" + openAtStart + "' is not true or false");

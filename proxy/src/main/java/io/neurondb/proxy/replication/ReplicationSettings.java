@@ -12,8 +12,18 @@ import java.util.regex.Pattern;
  * @param checkpointInterval how often each index that changed is written to the data directory;
  *                           the slot's flushed position only advances at checkpoints
  * @param statusInterval     how often standby status updates go to the server
+ * @param maxStaleness       how long ago the stream may last have been drained (everything the
+ *                           server sent applied) for the indexes still to answer; beyond it, and
+ *                           whenever the stream is not running, kNN runs exactly in PostgreSQL
  */
-public record ReplicationSettings(boolean enabled, String instanceId, Duration checkpointInterval, Duration statusInterval) {
+public record ReplicationSettings(boolean enabled, String instanceId, Duration checkpointInterval, Duration statusInterval,
+                                  Duration maxStaleness) {
+
+    public static final Duration DEFAULT_MAX_STALENESS = Duration.ofSeconds(5);
+
+    public ReplicationSettings(boolean enabled, String instanceId, Duration checkpointInterval, Duration statusInterval) {
+        this(enabled, instanceId, checkpointInterval, statusInterval, DEFAULT_MAX_STALENESS);
+    }
 
     public static final String DEFAULT_INSTANCE_ID = "default";
     /** Lower-case letters, digits and underscores: slot names allow nothing else. */

@@ -52,10 +52,8 @@ public final class SlotStream {
                 ByteBuffer buffer = stream.readPending();
                 if (buffer == null) {
                     if (assembler.idle()) {
-                        long received = stream.getLastReceiveLSN().asLong();
-                        if (received != 0) {
-                            sink.caughtUp(received);
-                        }
+                        // Nothing pending and no transaction open: everything the server sent is applied.
+                        sink.caughtUp(stream.getLastReceiveLSN().asLong());
                         between();
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(IDLE_PARK_NANOS);

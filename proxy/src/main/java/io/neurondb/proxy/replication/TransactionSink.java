@@ -18,7 +18,9 @@ public interface TransactionSink {
 
     /**
      * No transaction is open and everything received is applied: the sink is current up to
-     * {@code lsn} (the server's last reported position), which may move its applied position.
+     * {@code lsn} (the server's last reported position, 0 before the first), which may move its
+     * applied position. Called whenever the stream is drained, so its time says how current the
+     * sink is.
      */
     void caughtUp(long lsn);
 

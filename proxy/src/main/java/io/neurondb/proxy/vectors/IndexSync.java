@@ -150,6 +150,8 @@ final class IndexSync implements TransactionSink {
     private volatile Instant appliedCommitTime = Instant.EPOCH;
     private volatile long serverLsn;
     private volatile long serverLsnNanos;
+    /** When the stream last had nothing pending; 0 while it is not streaming. */
+    private volatile long drainedAtNanos;
 
     IndexSync(VectorDatabase db, Pool pool, Supplier<Future<SqlConnection>> positionConnection, UpstreamUrl upstream, TlsSettings tls, ReplicationSettings settings, Path dataDir,
               ComputeBackend compute, int buildThreads, ReplicationMetrics metrics) {
@@ -224,6 +226,7 @@ final class IndexSync implements TransactionSink {
             try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5),
                     owner.applicationName())) {
                 prepare(conn);
+                drainedAtNanos = 0; // current again only once this stream has been drained
                 phase = Phase.STREAMING;
                 problem = null;
                 openPositionConnection();
@@ -233,6 +236,7 @@ final class IndexSync implements TransactionSink {
                 new SlotStream(conn.startStream(slot, publication, appliedLsn, settings.statusInterval(), streamingProtocol), this,
                         settings.statusInterval(), durable, spool, database).run(() -> closed);
             } catch (Throwable t) {
+                drainedAtNanos = 0;
                 dropPositionConnection();
                 if (closed) {
                     break;
@@ -261,6 +265,7 @@ final class IndexSync implements TransactionSink {
                 backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
             }
         }
+        drainedAtNanos = 0;
         dropPositionConnection();
         phase = Phase.CLOSED;
     }
@@ -558,9 +563,20 @@ final class IndexSync implements TransactionSink {
 
     @Override
     public void caughtUp(long lsn) {
+        drainedAtNanos = System.nanoTime();
         if (lsn > appliedLsn) {
             setApplied(lsn, null);
         }
+    }
+
+    /**
+     * Whether the indexes may answer now: the stream runs and was last drained (everything the
+     * server had sent applied) at most {@code maxStaleness} ago. A stream that is reconnecting,
+     * catching up on a backlog, or stopped for a DROP DATABASE leaves kNN to PostgreSQL.
+     */
+    boolean current() {
+        long drained = drainedAtNanos;
+        return phase == Phase.STREAMING && drained != 0 && System.nanoTime() - drained <= settings.maxStaleness().toNanos();
     }
 
     @Override

@@ -376,6 +376,10 @@ public final class VectorDatabase {
         if (index == null || !e.current || (state != IndexState.READY && state != IndexState.BUILDING)) {
             return Optional.empty();
         }
+        IndexSync s = sync;
+        if (s != null && !s.current()) {
+            return Optional.empty(); // behind the table by more than replication.max_staleness_ms: PostgreSQL answers
+        }
         return Optional.of(new ServedIndex(e.def, index, e.keyTypeOid));
     }
 
@@ -843,8 +847,8 @@ public final class VectorDatabase {
      * Disconnects from the database without forgetting it, so that PostgreSQL lets a
      * {@code DROP DATABASE} through (it refuses while another session or an active logical slot
      * uses the database): the replication stream stops after a last checkpoint, the pool is
-     * closed and replaced by an unconnected one. Indexes stay served; a stopped sync keeps
-     * {@link #replicating()} true, so read-your-writes waits rather than answer stale. Blocks
+     * closed and replaced by an unconnected one. Indexes are kept but not served meanwhile (the
+     * stopped stream is not current: kNN runs in PostgreSQL). Blocks
      * until the replication thread has ended: call it on a worker thread.
      */
     Future<Void> suspend() {

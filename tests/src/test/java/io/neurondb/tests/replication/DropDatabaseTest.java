@@ -45,7 +45,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class DropDatabaseTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final String KNN = "SELECT id FROM items ORDER BY embedding <-> '[3, 1, 2]' LIMIT 10";
+    // Every row's vector differs and the query point is off the lattice: no ties, one right order.
+    private static final String KNN = "SELECT id FROM items ORDER BY embedding <-> '[150.37, 50.21, 15.13]' LIMIT 10";
     private ReplicaFixture f;
     private String slot;
 
@@ -56,7 +57,7 @@ class DropDatabaseTest {
         try (Connection c = f.proxied()) {
             exec(c, "CREATE EXTENSION neurondb",
                     "CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(3))",
-                    "INSERT INTO items SELECT g, ARRAY[g % 7, g % 5, g % 3]::real[] FROM generate_series(1, 200) g",
+                    "INSERT INTO items SELECT g, ARRAY[g, (g * g) % 101, (g * 7) % 31]::real[] FROM generate_series(1, 200) g",
                     "CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_l2_ops)");
         }
         VectorDatabase v = f.vectors();
