@@ -29,7 +29,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Logical backups end to end on a real PostgreSQL 15 with real pg_dump/pg_restore, through the
  * proxy with the built plugin jar: encrypted backup with an off-host copy, drop, restore through
  * the CLI, identical kNN answers; the restore test; a tool killed midway and a run that times
- * out; tampered files and the bad-input refusals.
+ * out; tampered files and the bad-input refusals. Replication sync is on, as in production, so
+ * every DROP DATABASE goes through the proxy (the playbook's dropdb against the proxy's port),
+ * which lets go of the database's slot first.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class LogicalBackupRestoreTest {
@@ -43,7 +45,7 @@ class LogicalBackupRestoreTest {
     static void start() throws Exception {
         Path dir = Files.createTempDirectory("neurondb-test-backup-key-");
         keyFile = Files.writeString(dir.resolve("backup.key"), "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
-        fx = new BackupFixture("logical", """
+        fx = new BackupFixture("logical", true, """
                     database: shop
                     wal:
                       enabled: false
@@ -139,7 +141,7 @@ class LogicalBackupRestoreTest {
         assertThat(fx.offsite.resolve("logical").resolve(location.getFileName()).resolve("database.dump.enc")).exists();
         assertThat(catalogStatus(Long.parseLong(row.get(0)))).isEqualTo("succeeded");
 
-        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = fx.viaProxy("postgres"); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE shop WITH (FORCE)");
         }
         BackupFixture.CliResult restored = fx.cli("restore", "logical", "--database", "shop");
@@ -409,7 +411,7 @@ class LogicalBackupRestoreTest {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(7);
         }
-        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = fx.viaProxy("postgres"); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE shop_env_key WITH (FORCE)");
         }
     }
@@ -453,7 +455,7 @@ class LogicalBackupRestoreTest {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(300);
         }
-        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = fx.viaProxy("postgres"); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE shop_copy WITH (FORCE)");
         }
     }
@@ -549,7 +551,7 @@ class LogicalBackupRestoreTest {
                 assertThat(rs.getBoolean(2)).isTrue();
             }
         }
-        try (Connection c = fx.direct("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = fx.viaProxy("postgres"); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE shop_schema WITH (FORCE)");
             s.execute("DROP DATABASE shop_notes WITH (FORCE)");
         }
