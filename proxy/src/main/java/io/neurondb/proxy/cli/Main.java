@@ -143,13 +143,19 @@ public final class Main {
             stopped.countDown();
         }, "neurondb-shutdown"));
         ProxyConfig running = proxy.config();
-        System.out.println("NeuronDB proxy " + version() + " listening on " + running.listen()
-                + ", upstream " + running.upstream());
         String user = running.upstream().user() == null ? "postgres" : running.upstream().user();
         String db = running.upstream().database() == null ? user : running.upstream().database();
-        System.out.println("Connect with: psql -h " + running.listen().host() + " -p " + running.listen().port()
-                + " -U " + user + " " + db);
-        if (proxy.localPostgres() != null) {
+        if ("json".equals(running.logFormat())) {
+            // Machine-read output: one log event, not the lines for a person at a terminal.
+            org.slf4j.LoggerFactory.getLogger(Main.class).info("event=proxy_started version={} listen={} upstream=\"{}\"",
+                    version(), running.listen(), running.upstream());
+        } else {
+            System.out.println("NeuronDB proxy " + version() + " listening on " + running.listen()
+                    + ", upstream " + running.upstream());
+            System.out.println("Connect with: psql -h " + running.listen().host() + " -p " + running.listen().port()
+                    + " -U " + user + " " + db);
+        }
+        if (proxy.localPostgres() != null && !"json".equals(running.logFormat())) {
             System.out.println("(local PostgreSQL in " + proxy.localPostgres().dataDir() + ", user postgres, password "
                     + "as set in that cluster; the default for a new one is 'postgres')");
         }
