@@ -53,7 +53,8 @@ public final class Retention {
         return deleted;
     }
 
-    private void pruneWal(BackupTarget target) throws IOException {
+    /** Deletes archived WAL older than the start of the oldest kept base backup (nothing without one). */
+    void pruneWal(BackupTarget target) throws IOException {
         List<String> physical = target.listSets("physical");
         if (physical.isEmpty()) {
             return;

@@ -195,6 +195,9 @@ public final class WalArchiver {
             }
             if (sealed > 0) {
                 log.info("event=wal_sealed files={} dir={}", sealed, walDir());
+                // A retention pass of another process (the CLI's backup) can run while a segment it
+                // would delete is being sealed here, and the sealed copy outlives it: prune again.
+                new Retention(sys.settings()).pruneWal(sys.repository());
             }
             return sealed;
         }
