@@ -23,6 +23,7 @@ final class CopyProgress {
     private final long start = System.nanoTime();
     private long lastLog = start;
     private long rows;
+    private boolean ended;
 
     CopyProgress(String table, long expected) {
         this.table = table;
@@ -46,9 +47,28 @@ final class CopyProgress {
         }
     }
 
+    /** The copy read every row. */
     void done() {
+        end(true);
+    }
+
+    /** The copy stopped, read through or not (a failed read, a closed pool): its expected rows no longer count. */
+    void ended() {
+        end(false);
+    }
+
+    private void end(boolean complete) {
+        if (ended) {
+            return;
+        }
+        ended = true;
         ROWS_EXPECTED.addAndGet(-expected);
         double seconds = (System.nanoTime() - start) / 1e9;
-        log.info("event=table_copy_done table={} rows={} seconds={}", table, rows, String.format("%.3f", seconds));
+        if (complete) {
+            log.info("event=table_copy_done table={} rows={} seconds={}", table, rows, String.format("%.3f", seconds));
+        } else {
+            log.info("event=table_copy_stopped table={} rows={} expected_rows={} seconds={}", table, rows, expected,
+                    String.format("%.3f", seconds));
+        }
     }
 }

@@ -76,7 +76,11 @@ record TableRows(long[] keys, float[] vectors, int count, int dims, int keyTypeO
                                             return readAll(cursor, b, Math.max(16, Math.min(2048, 131_072 / dims)))
                                                     .eventually(() -> cursor.close());
                                         })
-                                        .map(x -> b.finish());
+                                        .map(x -> b.finish())
+                                        .eventually(() -> {
+                                            b.progress.ended(); // a failed copy's expected rows must not stay counted
+                                            return Future.succeededFuture();
+                                        });
                             });
                 }));
     }

@@ -35,6 +35,8 @@ class CopyProgressTest {
                 exec(c, "INSERT INTO big SELECT g, ARRAY[g % 97, g % 89, g % 83, g % 79]::real[] FROM generate_series(1, " + ROWS + ") g");
             }
             double before = meters.get("neurondb_index_copy_rows_total").gauge().value();
+            // Process-wide figures: other proxies of this JVM may copy too, so compare with now.
+            double expectedBefore = meters.get("neurondb_index_copy_rows_expected").gauge().value();
             try (Connection c = f.proxied()) {
                 exec(c, "CREATE INDEX big_idx ON big USING ivfflat (embedding vector_l2_ops) WITH (lists = 20)");
             }
@@ -42,7 +44,8 @@ class CopyProgressTest {
             await("the index holds the table", Duration.ofSeconds(120), () -> v.rows("public", "big_idx") == ROWS);
             double after = meters.get("neurondb_index_copy_rows_total").gauge().value();
             assertThat(after - before).as("rows copied for the build").isGreaterThanOrEqualTo(ROWS);
-            assertThat(meters.get("neurondb_index_copy_rows_expected").gauge().value()).as("no copy running any more").isZero();
+            assertThat(meters.get("neurondb_index_copy_rows_expected").gauge().value()).as("this copy no longer expected")
+                    .isLessThanOrEqualTo(expectedBefore);
             assertThat(logs.lines(Level.INFO, "event=table_copy_done", "big", "rows=" + ROWS))
                     .as("the copy's log line").isNotEmpty();
         }
