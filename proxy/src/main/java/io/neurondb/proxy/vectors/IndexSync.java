@@ -167,10 +167,20 @@ final class IndexSync implements TransactionSink {
         this.metrics = metrics;
         this.slot = ReplicationNames.slot(settings.instanceId(), database);
         this.publication = ReplicationNames.publication(settings.instanceId());
-        this.store = new CheckpointStore(dataDir.resolve("replication").resolve(slot));
-        this.spool = new StreamSpool(dataDir.resolve("replication").resolve(slot + ".spool"));
+        this.store = new CheckpointStore(checkpointDir(dataDir, slot));
+        this.spool = new StreamSpool(spoolDir(dataDir, slot));
         this.owner = ReplicationOwner.of(dataDir);
         this.thread = Thread.ofPlatform().name("neurondb-replication-" + database).daemon().unstarted(this::run);
+    }
+
+    /** Where a slot's index checkpoints live under the data directory. */
+    static Path checkpointDir(Path dataDir, String slot) {
+        return dataDir.resolve("replication").resolve(slot);
+    }
+
+    /** Where a slot's streamed transactions are spooled until their commit. */
+    static Path spoolDir(Path dataDir, String slot) {
+        return dataDir.resolve("replication").resolve(slot + ".spool");
     }
 
     /** Whether an index added now must be built on its own (the bootstrap will not pick it up). */

@@ -230,8 +230,8 @@ public final class VectorDatabases implements AutoCloseable {
      * next can succeed: PostgreSQL refuses to drop a database another session or an active
      * logical slot uses, and {@code WITH (FORCE)} does not end replication connections. The
      * replication stream stops after a last checkpoint (its slot stays, inactive, and the server
-     * drops it with the database); the catalog and load connections close; indexes stay served.
-     * Completes when that is done. If the outcome is never reported (the client vanished before
+     * drops it with the database); the catalog and load connections close; the indexes are kept
+     * but not served meanwhile (the stopped stream is not current). Completes when that is done. If the outcome is never reported (the client vanished before
      * the reply), the proxy asks the server after {@link #DROP_OUTCOME_TIMEOUT}.
      */
     public Future<DropHold> holdForDrop(String database) {
@@ -309,10 +309,9 @@ public final class VectorDatabases implements AutoCloseable {
             return;
         }
         try {
-            // where IndexSync keeps the slot's checkpoints and its spool of streamed transactions
             String slot = io.neurondb.proxy.replication.ReplicationNames.slot(replication.instanceId(), database);
-            new CheckpointStore(dir.resolve("replication").resolve(slot)).clear();
-            io.neurondb.proxy.embedded.LocalPostgres.deleteTree(dir.resolve("replication").resolve(slot + ".spool"));
+            new CheckpointStore(IndexSync.checkpointDir(dir, slot)).clear();
+            io.neurondb.proxy.embedded.LocalPostgres.deleteTree(IndexSync.spoolDir(dir, slot));
         } catch (java.io.IOException e) {
             log.warn("event=checkpoints_not_deleted db={} error=\"{}\"", database, e.getMessage());
         }
