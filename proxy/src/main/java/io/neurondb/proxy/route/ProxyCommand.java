@@ -90,7 +90,16 @@ public sealed interface ProxyCommand {
         }
     }
 
-    /** A statement refused with a PostgreSQL-style error, before anything reaches the server. */
-    record Reject(String sqlState, String message) implements ProxyCommand {
+    /**
+     * A statement refused with a PostgreSQL-style error, before anything reaches the server.
+     *
+     * @param ofRewrite the rewriter refused vector SQL it would have sent to PostgreSQL (a bad
+     *                  vector literal, an unsupported column type), rather than a statement
+     *                  the proxy carries out itself: metrics count it on the rewritten route
+     */
+    record Reject(String sqlState, String message, boolean ofRewrite) implements ProxyCommand {
+        public Reject(String sqlState, String message) {
+            this(sqlState, message, false);
+        }
     }
 }

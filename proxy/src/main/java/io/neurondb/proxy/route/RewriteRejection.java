@@ -15,6 +15,6 @@ final class RewriteRejection extends RuntimeException {
     }
 
     StatementPlan toPlan() {
-        return new StatementPlan.Command(new ProxyCommand.Reject(sqlState, getMessage()));
+        return new StatementPlan.Command(new ProxyCommand.Reject(sqlState, getMessage(), true));
     }
 }

@@ -385,6 +385,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         ParseMessage parse = ParseMessage.decode(f);
         StatementPlan plan = servedBy(router.planStatement(parse.sql(), catalog()));
         sessionLog("parse", describe(plan));
+        host.routed(StatementRoutes.of(plan), null); // an error at Parse still counts on this route
         boolean wantShape = !catalog().tables().isEmpty();
         switch (plan) {
             case StatementPlan.Passthrough p -> {

@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  *
  * <p>It sees the client's frames before the {@link RequestPipeline} and the frames the client
  * is sent after it, so times are what the client sees. The route comes from the pipeline,
- * which reports its decision ({@link #routed}) while it handles the Query or the Bind this
- * tracker has just seen; an Execute takes its portal's route. The text is normalised only
+ * which reports its decision ({@link #routed}) while it handles the Query, Parse or Bind this
+ * tracker has just seen; a portal starts from its statement's route (so an Execute whose Parse
+ * failed still counts on that route), and an Execute takes its portal's route. The text is normalised only
  * when an observer asks for it ({@link SqlNormalizer#lazy}), never here on the event loop.
  */
 final class StatementTracker {
@@ -45,6 +46,16 @@ final class StatementTracker {
     /** A bound portal: its statement's text and how the pipeline serves it. */
     private record Portal(String sql, RouteNote note) {
     }
+
+    /**
+     * A parsed statement: its text and the route the pipeline gave it at Parse, which its
+     * portals start from; an error at Parse skips the Bind, and the failed Execute still
+     * counts on the statement's route, not as passthrough.
+     */
+    private record Parsed(String sql, RouteNote note) {
+    }
+
+    private static final Parsed UNKNOWN_STATEMENT = new Parsed("", new RouteNote());
 
     private static final Portal UNKNOWN_PORTAL = new Portal("", new RouteNote());
 
@@ -80,7 +91,7 @@ final class StatementTracker {
     private static final Pending UNTIMED_SYNC = new Pending(Kind.SYNC, null);
 
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final Map<String, String> statements = new HashMap<>();
+    private final Map<String, Parsed> statements = new HashMap<>();
     private final Map<String, Portal> portals = new HashMap<>();
     /** Where the pipeline's report for the frame being handled goes (null: nowhere). */
     private RouteNote routeTarget;
@@ -103,13 +114,16 @@ final class StatementTracker {
             case PgProtocol.FUNCTION_CALL -> pending.add(new Pending(Kind.FUNCTION_CALL, "<function call>"));
             case PgProtocol.PARSE -> {
                 FrontendMessages.Parse p = FrontendMessages.parse(f);
-                statements.put(p.statementName(), p.sql());
+                routeTarget = new RouteNote();
+                statements.put(p.statementName(), new Parsed(p.sql(), routeTarget));
                 pending.add(UNTIMED_PARSE);
             }
             case PgProtocol.BIND -> {
                 FrontendMessages.Bind b = FrontendMessages.bind(f);
+                Parsed parsed = statements.getOrDefault(b.statementName(), UNKNOWN_STATEMENT);
                 routeTarget = new RouteNote();
-                portals.put(b.portalName(), new Portal(statements.getOrDefault(b.statementName(), ""), routeTarget));
+                routeTarget.route = parsed.note().route;
+                portals.put(b.portalName(), new Portal(parsed.sql(), routeTarget));
                 pending.add(UNTIMED_BIND);
             }
             case PgProtocol.DESCRIBE -> pending.add(UNTIMED_DESCRIBE);
@@ -130,7 +144,7 @@ final class StatementTracker {
     }
 
     /**
-     * The pipeline's decision for the Query or Bind just seen: the strongest route of a
+     * The pipeline's decision for the Query, Parse or Bind just seen: the strongest route of a
      * query's statements wins, and a kNN statement adds what it searched.
      */
     void routed(Route route, StatementEvent.VectorSearch vector) {

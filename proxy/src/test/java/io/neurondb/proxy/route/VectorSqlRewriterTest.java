@@ -143,9 +143,9 @@ class VectorSqlRewriterTest {
         @Test
         void dimensionsOutOfRangeAreRefusedLikePgvector() {
             assertThat(reject("CREATE TABLE h (e vector(0))"))
-                    .isEqualTo(new ProxyCommand.Reject("22023", "dimensions for type vector must be at least 1"));
+                    .isEqualTo(new ProxyCommand.Reject("22023", "dimensions for type vector must be at least 1", true));
             assertThat(reject("CREATE TABLE h (e vector(16001))"))
-                    .isEqualTo(new ProxyCommand.Reject("22023", "dimensions for type vector cannot exceed 16000"));
+                    .isEqualTo(new ProxyCommand.Reject("22023", "dimensions for type vector cannot exceed 16000", true));
             assertThat(reject("CREATE TABLE h (e vector(3, 4))").sqlState()).isEqualTo("22023");
             assertThat(plan("CREATE TABLE h (e vector(16000))")).isInstanceOf(StatementPlan.Rewrite.class);
         }
@@ -286,7 +286,7 @@ class VectorSqlRewriterTest {
         @Test
         void aCastToAFixedDimensionChecksTheLiteral() {
             assertThat(reject("SELECT CAST('[1,2]' AS vector(3))"))
-                    .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 2"));
+                    .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 2", true));
         }
 
         @Test
@@ -545,9 +545,9 @@ class VectorSqlRewriterTest {
         // pgvector coerces the literal to vector(3) when the statement is parsed, so the error
         // comes even when no row would be written.
         assertThat(reject("UPDATE items SET embedding = '[1,2]' WHERE id = -1"))
-                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 2"));
+                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 2", true));
         assertThat(reject("INSERT INTO items (id, embedding) VALUES (1, '[1,2,3,4]')"))
-                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 4"));
+                .isEqualTo(new ProxyCommand.Reject("22000", "expected 3 dimensions, not 4", true));
         assertThat(rewrite("UPDATE items SET embedding = '[1,2,3]' WHERE id = 1").params().extras())
                 .hasSize(1).first().isInstanceOf(ParamPlan.VectorValue.class);
     }
