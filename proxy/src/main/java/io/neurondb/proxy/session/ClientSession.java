@@ -210,7 +210,7 @@ public final class ClientSession implements SessionInfo {
     private void onStartupPacket(StartupPacket packet) {
         switch (packet) {
             case StartupPacket.SslRequest ignored -> onSslRequest();
-            case StartupPacket.GssEncRequest ignored -> ChannelWrites.send(client, TLS_DECLINED);
+            case StartupPacket.GssEncRequest ignored -> sendToClient(TLS_DECLINED);
             case CancelRequest cancel -> onCancelRequest(cancel);
             case StartupMessage message -> onStartupMessage(message);
         }
@@ -218,7 +218,7 @@ public final class ClientSession implements SessionInfo {
 
     private void onSslRequest() {
         if (services.clientTls() == null) {
-            ChannelWrites.send(client, TLS_DECLINED);
+            sendToClient(TLS_DECLINED);
             return;
         }
         if (clientDecoder.hasBufferedBytes()) {
@@ -227,6 +227,7 @@ public final class ClientSession implements SessionInfo {
         }
         transition(SessionState.TLS_HANDSHAKE);
         clientDecoder.pause();
+        services.meters().sent(TLS_ACCEPTED.length()); // the upgrade writes it
         services.clientTls().upgrade(client, TLS_ACCEPTED).onComplete(ar -> {
             if (state == SessionState.CLOSED) {
                 return;
@@ -980,6 +981,12 @@ public final class ClientSession implements SessionInfo {
         toClient.add(encoded);
     }
 
+    /** A message written straight to the client, outside a batch; counted like the batches. */
+    private void sendToClient(Buffer message) {
+        services.meters().sent(message.length());
+        ChannelWrites.send(client, message);
+    }
+
     private void flushToClient() {
         if (toClient.isEmpty()) {
             return;
@@ -1000,7 +1007,7 @@ public final class ClientSession implements SessionInfo {
         log.info("conn={} event=server_closed state={} fatal_reported={}", connectionId, state, serverReportedFatal);
         flushToClient();
         if (!serverReportedFatal) {
-            ChannelWrites.send(client, ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
+            sendToClient(ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
         }
         transition(SessionState.CLOSED);
         services.cancels().unregister(clientKey);
@@ -1019,7 +1026,7 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         toServer.take();
-        ChannelWrites.send(client, error.encodeError());
+        sendToClient(error.encodeError());
         closeBoth(reason);
     }
 
