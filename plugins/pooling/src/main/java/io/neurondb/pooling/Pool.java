@@ -70,6 +70,8 @@ final class Pool {
     final AtomicReference<Map<String, String>> serverParameters = new AtomicReference<>();
     final AtomicLong acquired = new AtomicLong();
     final AtomicLong waitNanosTotal = new AtomicLong();
+    /** Clients that waited in the queue and then got a connection (the waits waitNanosTotal adds up). */
+    final AtomicLong waits = new AtomicLong();
 
     Pool(Pooler pooler, Vertx vertx, String database, String user) {
         this.pooler = pooler;
@@ -325,6 +327,7 @@ final class Pool {
                 conn.clientAddress = w.clientAddress;
                 acquired.incrementAndGet();
                 waitNanosTotal.addAndGet(System.nanoTime() - w.since);
+                waits.incrementAndGet();
             } else {
                 conn.state = ServerConnection.State.IDLE;
                 conn.lastUsedNanos = System.nanoTime();

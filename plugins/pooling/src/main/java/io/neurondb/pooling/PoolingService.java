@@ -226,6 +226,8 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                 .description("Server connections lent out (transactions in transaction mode)").register(r);
         io.micrometer.core.instrument.FunctionCounter.builder("neurondb.stats.client.wait.seconds", pool, p -> p.waitNanosTotal.get() / 1e9).tags(tags)
                 .description("Time clients spent waiting for a server connection").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("neurondb.stats.client.waits", pool, p -> p.waits.get()).tags(tags)
+                .description("Clients that waited for a server connection and got one (wait seconds / waits = mean wait)").register(r);
     }
 
     /** The pooler's side of one client. */

@@ -27,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Pool waits as Prometheus scrapes them, with the pooling and metrics plugins loaded: in
  * transaction mode with one server connection, a client whose statement waits behind another
  * client's open transaction shows as one waiting client with a growing max wait; once the
- * transaction ends it gets the connection (one more lease), the wait is added to the wait
- * time counter, and nobody waits any more. These are the pool names the dashboard queries.
+ * transaction ends it gets the connection (one more lease), exactly one wait is counted and
+ * its time added to the wait time counter, and nobody waits any more; a later statement that
+ * finds the connection idle is one more lease and no wait. These are the pool names the dashboard queries.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PoolMetricsTest {
@@ -56,6 +57,7 @@ class PoolMetricsTest {
                 assertThat(before.labelSets("neurondb_pools_client_active_connections")).contains(Map.of("database", "postgres", "user", "postgres"));
                 double acquired = before.value("neurondb_stats_acquired_total", POOL);
                 double waited = before.value("neurondb_stats_client_wait_seconds_total", POOL);
+                double waits = before.value("neurondb_stats_client_waits_total", POOL);
 
                 CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> {
                     try {
@@ -77,6 +79,13 @@ class PoolMetricsTest {
                 assertThat(after.value("neurondb_stats_acquired_total", POOL) - acquired).as("leases after the wait").isEqualTo(1);
                 assertThat(after.value("neurondb_stats_client_wait_seconds_total", POOL) - waited).isGreaterThanOrEqualTo(0.3);
                 assertThat(after.value("neurondb_pools_client_maxwait_seconds", POOL)).isZero();
+                assertThat(after.value("neurondb_stats_client_waits_total", POOL) - waits).as("waits").isEqualTo(1);
+
+                // A statement that finds the connection idle is a lease without a wait.
+                query(waiter, "SELECT 3");
+                PromText idle = http.awaitScrape(WAIT, "one more lease", m -> m.value("neurondb_stats_acquired_total", POOL) - acquired >= 2);
+                assertThat(idle.value("neurondb_stats_acquired_total", POOL) - acquired).as("leases").isEqualTo(2);
+                assertThat(idle.value("neurondb_stats_client_waits_total", POOL) - waits).as("waits").isEqualTo(1);
             }
         } finally {
             Files.deleteIfExists(auth);
