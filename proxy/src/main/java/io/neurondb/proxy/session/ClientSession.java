@@ -400,6 +400,11 @@ public final class ClientSession implements SessionInfo {
     private boolean onPooledWork(Frame frame) {
         cancelIdleTimer();
         if (console != null) {
+            if (tracker != null) {
+                // Console commands are statements the proxy answers itself: the admin route.
+                tracker.onClientFrame(frame);
+                tracker.routed(io.neurondb.plugin.api.StatementEvent.Route.ADMIN, null);
+            }
             console.onFrame(frame);
             return true;
         }
@@ -555,6 +560,9 @@ public final class ClientSession implements SessionInfo {
     private final class ConsoleHost implements AdminConsole.Host {
         @Override
         public void toClient(Buffer message) {
+            if (tracker != null) {
+                tracker.onServerFrame(new Frame(message.getByte(0), message, 0, message.length()));
+            }
             queueToClient(message);
         }
 

@@ -92,6 +92,52 @@ class PoolMetricsTest {
         }
     }
 
+    @Test
+    void adminConsoleCommandsCountOnTheAdminRoute() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        Path auth = Files.createTempFile("neurondb-metrics-console-auth-", ".txt");
+        Files.writeString(auth, "\"postgres\" \"postgres\"\n");
+        int metricsPort = LocalPostgres.freePort();
+        String yaml = "metrics_port: " + metricsPort + "\n"
+                + "plugins:\n  pooling:\n    enabled: true\n    auth_file: " + auth + "\n    admin_users: [postgres]\n";
+        String count = "neurondb_statement_duration_seconds_count";
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg.port(), yaml, List.of(), PluginJars.directoryWith("metrics", "pooling"))) {
+            MetricsHttp http = new MetricsHttp(metricsPort);
+            PromText before = http.scrape();
+            Properties p = new Properties();
+            p.setProperty("user", TestPostgres.SUPERUSER);
+            p.setProperty("password", TestPostgres.SUPERUSER_PASSWORD);
+            p.setProperty("preferQueryMode", "simple");
+            p.setProperty("assumeMinServerVersion", "15"); // no SET of pgjdbc's own after login
+            try (Connection console = DriverManager.getConnection(proxy.jdbcUrl("pgbouncer"), p); Statement s = console.createStatement()) {
+                for (int i = 0; i < 2; i++) {
+                    try (ResultSet rs = s.executeQuery("SHOW POOLS")) {
+                        while (rs.next()) {
+                            // read it all
+                        }
+                    }
+                }
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.execute("SHOW NO_SUCH_THING"))
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("42601"));
+            }
+            PromText after = http.awaitScrape(WAIT, "three console commands",
+                    m -> m.value(count, "route", "admin", "outcome", "success") - before.value(count, "route", "admin", "outcome", "success")
+                            + m.value(count, "route", "admin", "outcome", "error") - before.value(count, "route", "admin", "outcome", "error") >= 3);
+            assertThat(after.value(count, "route", "admin", "outcome", "success") - before.value(count, "route", "admin", "outcome", "success")).isEqualTo(2);
+            assertThat(after.value(count, "route", "admin", "outcome", "error") - before.value(count, "route", "admin", "outcome", "error")).isEqualTo(1);
+            String errors = "neurondb_statement_errors_total";
+            assertThat(after.value(errors, "route", "admin", "sqlstate_class", "42") - before.value(errors, "route", "admin", "sqlstate_class", "42")).isEqualTo(1);
+            for (String route : List.of("passthrough", "vector", "rewritten")) {
+                for (String outcome : List.of("success", "error")) {
+                    assertThat(after.value(count, "route", route, "outcome", outcome) - before.value(count, "route", route, "outcome", outcome))
+                            .as("%s/%s", route, outcome).isZero();
+                }
+            }
+        } finally {
+            Files.deleteIfExists(auth);
+        }
+    }
+
     private static Connection connect(ProxyUnderTest proxy) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", TestPostgres.SUPERUSER);
