@@ -154,6 +154,9 @@ class RouteMetricsTest {
                     assertThat(rs.getLong(1)).isEqualTo(1);
                 }
             }
+            // vector: a kNN the engine serves whose select list fails in PostgreSQL (1 error of class 22)
+            assertThatThrownBy(() -> s.executeQuery("SELECT id, 1 / (id - id) FROM docs ORDER BY e <-> '" + vector(1, 0, 0) + "' LIMIT 2"))
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("22012"));
             // passthrough (1 success, 1 error of class 42)
             s.execute("SELECT count(*) FROM pg_class");
             assertThatThrownBy(() -> s.execute("SELECT * FROM no_such_table_here"))
@@ -165,20 +168,22 @@ class RouteMetricsTest {
                     .isInstanceOf(SQLException.class);
             assertThatThrownBy(() -> s.execute("SET hnsw.ef_search = 0")).isInstanceOf(SQLException.class);
         }
-        Map<String, Double> d = awaitDelta(before, from, 14);
-        assertThat(d).as("changes; statements seen: %s", eventsSince(from)).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "admin/success", 4.0,
-                "rewritten/success", 2.0,
-                "vector/success", 2.0,
+        Map<String, Double> d = awaitDelta(before, from, 15);
+        assertThat(d).as("changes; statements seen: %s", eventsSince(from)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+                Map.entry("admin/success", 4.0),
+                Map.entry("rewritten/success", 2.0),
+                Map.entry("vector/success", 2.0),
+                Map.entry("vector/error", 1.0),
+                Map.entry("vector/class 22", 1.0),
                 // the INSERT ... SELECT has no vector literal: it goes to PostgreSQL as written
-                "passthrough/success", 2.0,
-                "passthrough/error", 1.0,
-                "passthrough/class 42", 1.0,
+                Map.entry("passthrough/success", 2.0),
+                Map.entry("passthrough/error", 1.0),
+                Map.entry("passthrough/class 42", 1.0),
                 // a query vector or literal of the wrong dimension: refused or failed on the rewritten route
-                "rewritten/error", 2.0,
-                "rewritten/class 22", 2.0,
-                "admin/error", 1.0,
-                "admin/class 22", 1.0));
+                Map.entry("rewritten/error", 2.0),
+                Map.entry("rewritten/class 22", 2.0),
+                Map.entry("admin/error", 1.0),
+                Map.entry("admin/class 22", 1.0)));
     }
 
     @Test
@@ -227,6 +232,11 @@ class RouteMetricsTest {
                     }
                 }
             }
+            // vector: a served kNN whose select list fails in PostgreSQL (1 error of class 22)
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, 1 / (id - id) FROM items ORDER BY e <-> ?::vector LIMIT 2")) {
+                ps.setString(1, vector(9, 9, 9));
+                assertThatThrownBy(ps::executeQuery).satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("22012"));
+            }
             // passthrough: 2 successes
             try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1")) {
                 for (int i = 0; i < 2; i++) {
@@ -237,17 +247,19 @@ class RouteMetricsTest {
                 }
             }
         }
-        Map<String, Double> d = awaitDelta(before, from, 13);
-        assertThat(d).as("changes; statements seen: %s", eventsSince(from)).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "admin/success", 2.0,
-                "admin/error", 1.0,
-                "admin/class 22", 1.0,
-                "rewritten/success", 3.0,
-                "rewritten/error", 1.0,
-                "rewritten/class 22", 1.0,
-                "vector/success", 3.0,
-                "passthrough/success", 2.0,
-                "passthrough/error", 1.0,
-                "passthrough/class 42", 1.0));
+        Map<String, Double> d = awaitDelta(before, from, 14);
+        assertThat(d).as("changes; statements seen: %s", eventsSince(from)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+                Map.entry("admin/success", 2.0),
+                Map.entry("admin/error", 1.0),
+                Map.entry("admin/class 22", 1.0),
+                Map.entry("rewritten/success", 3.0),
+                Map.entry("rewritten/error", 1.0),
+                Map.entry("rewritten/class 22", 1.0),
+                Map.entry("vector/success", 3.0),
+                Map.entry("vector/error", 1.0),
+                Map.entry("vector/class 22", 1.0),
+                Map.entry("passthrough/success", 2.0),
+                Map.entry("passthrough/error", 1.0),
+                Map.entry("passthrough/class 42", 1.0)));
     }
 }
