@@ -147,6 +147,14 @@ class RouteMetricsTest {
             // admin: the engine index (1 success)
             s.execute("CREATE INDEX docs_hnsw ON docs USING hnsw (e vector_l2_ops)");
             http.awaitScrape(WAIT, "docs_hnsw ready", m -> m.value("neurondb_index_ready", INDEX) == 1);
+            // admin: index_stats, answered by the proxy, and filtered in PostgreSQL on the proxy's figures (2 successes)
+            try (ResultSet rs = s.executeQuery("SELECT * FROM neurondb.index_stats()")) {
+                assertThat(rs.next()).isTrue();
+            }
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM neurondb.index_stats() WHERE index_name = 'docs_hnsw'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(1);
+            }
             // vector: kNN the engine answers (2 successes)
             for (int i = 0; i < 2; i++) {
                 try (ResultSet rs = s.executeQuery("SELECT id FROM docs ORDER BY e <-> '" + vector(1, 0, 0) + "' LIMIT 2")) {
@@ -168,9 +176,9 @@ class RouteMetricsTest {
                     .isInstanceOf(SQLException.class);
             assertThatThrownBy(() -> s.execute("SET hnsw.ef_search = 0")).isInstanceOf(SQLException.class);
         }
-        Map<String, Double> d = awaitDelta(before, from, 15);
+        Map<String, Double> d = awaitDelta(before, from, 17);
         assertThat(d).as("changes; statements seen: %s", eventsSince(from)).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
-                Map.entry("admin/success", 4.0),
+                Map.entry("admin/success", 6.0),
                 Map.entry("rewritten/success", 2.0),
                 Map.entry("vector/success", 2.0),
                 Map.entry("vector/error", 1.0),
