@@ -70,6 +70,8 @@ final class Pool {
     final AtomicReference<Map<String, String>> serverParameters = new AtomicReference<>();
     final AtomicLong acquired = new AtomicLong();
     final AtomicLong waitNanosTotal = new AtomicLong();
+    /** SHOW STATS: what the host reported for this pool's leases. */
+    final PoolStats stats = new PoolStats();
 
     Pool(Pooler pooler, Vertx vertx, String database, String user) {
         this.pooler = pooler;
@@ -409,6 +411,16 @@ final class Pool {
             grow();
         }
         return ok;
+    }
+
+    /** The host's count of a lease's work (at release, or per transaction in session mode). */
+    void usage(io.neurondb.plugin.api.BackendConnectionProvider.LeaseUsage u) {
+        stats.add(u);
+    }
+
+    /** Ends a stats_period. */
+    void rollStats(long nowNanos) {
+        stats.roll(nowNanos, acquired.get(), waitNanosTotal.get() / 1000);
     }
 
     /** A lease came back. */

@@ -230,6 +230,12 @@ final class Pooler {
         return false;
     }
 
+    /** Ends a stats_period in every pool (SHOW STATS avg_* columns). */
+    void rollStats() {
+        long now = System.nanoTime();
+        pools.values().forEach(p -> p.rollStats(now));
+    }
+
     void maintain() {
         pools.values().forEach(Pool::maintain);
     }
