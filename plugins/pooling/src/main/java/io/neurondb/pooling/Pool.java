@@ -71,13 +71,14 @@ final class Pool {
     final AtomicLong acquired = new AtomicLong();
     final AtomicLong waitNanosTotal = new AtomicLong();
     /** SHOW STATS: what the host reported for this pool's leases. */
-    final PoolStats stats = new PoolStats();
+    final PoolStats stats;
 
     Pool(Pooler pooler, Vertx vertx, String database, String user) {
         this.pooler = pooler;
         this.vertx = vertx;
         this.database = database;
         this.user = user;
+        this.stats = new PoolStats(pooler.statsPeriodStart());
     }
 
     PoolingSettings settings() {

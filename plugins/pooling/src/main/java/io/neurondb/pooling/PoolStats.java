@@ -45,8 +45,17 @@ final class PoolStats {
 
     /** Totals at the start of the current period. */
     private Period mark = Period.EMPTY;
-    private long markNanos = System.nanoTime();
+    private long markNanos;
     private volatile Period last = Period.EMPTY;
+
+    /**
+     * {@code periodStartNanos}: when the pooler's current stats period began. A pool made in
+     * the middle of a period counts from there (with nothing before its creation), so its
+     * first rates are per second of the same period as every other pool's.
+     */
+    PoolStats(long periodStartNanos) {
+        this.markNanos = periodStartNanos;
+    }
 
     void add(LeaseUsage u) {
         if (u == null || u.isEmpty()) {

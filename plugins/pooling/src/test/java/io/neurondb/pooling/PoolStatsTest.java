@@ -12,7 +12,7 @@ class PoolStatsTest {
 
     @Test
     void totalsAddEveryReport() {
-        PoolStats s = new PoolStats();
+        PoolStats s = new PoolStats(System.nanoTime());
         s.add(new LeaseUsage(4, 1, 100, 2000, 40, 90));
         s.add(new LeaseUsage(2, 2, 50, 300, 10, 20));
         s.add(LeaseUsage.NONE);
@@ -30,9 +30,13 @@ class PoolStatsTest {
 
     @Test
     void lastPeriodHoldsOnlyWhatHappenedInIt() {
-        PoolStats s = new PoolStats();
         long t0 = System.nanoTime();
+        // The pooler's period began half a second ago: a pool made since counts its first period from then.
+        PoolStats s = new PoolStats(t0 - 500_000_000L);
+        s.add(new LeaseUsage(1, 1, 10, 10, 5, 5));
         s.roll(t0, 0, 0);
+        assertThat(s.lastPeriod().seconds()).isEqualTo(0.5);
+        assertThat(s.lastPeriod().perSecond(s.lastPeriod().transactions())).isEqualTo(2);
         s.add(new LeaseUsage(10, 5, 1000, 4000, 500, 1000));
         s.roll(t0 + 2_000_000_000L, 5, 300);
         PoolStats.Period p = s.lastPeriod();
@@ -50,7 +54,7 @@ class PoolStatsTest {
         PoolStats.Period quiet = s.lastPeriod();
         assertThat(quiet.transactions()).isZero();
         assertThat(PoolStats.Period.per(quiet.queryMicros(), quiet.queries())).isZero();
-        assertThat(s.totals(5, 300).queries()).isEqualTo(10);
+        assertThat(s.totals(5, 300).queries()).isEqualTo(11);
     }
 
     @Test
