@@ -265,9 +265,19 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                     settings.databases().get(database));
         }
 
+        /**
+         * The user whose pool this client joins: a database's forced user (databases.<name>.user)
+         * makes one pool for all its clients, whoever they logged in as, as in PgBouncer; else
+         * the client's own.
+         */
+        private String poolUser() {
+            PoolingSettings.DatabaseSettings d = settings.databases().get(database);
+            return d != null && d.user() != null && !console ? d.user() : user;
+        }
+
         @Override
         public PoolMode poolMode() {
-            return settings.modeFor(database, user);
+            return settings.modeFor(database, poolUser());
         }
 
         @Override
@@ -294,7 +304,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         public Future<AuthStep> authenticate(Buffer response) {
             return auth.next(response).map(step -> {
                 if (step instanceof AuthStep.Accepted && !console && !closed.get()) {
-                    pool = pooler.pool(database, user);
+                    pool = pooler.pool(database, poolUser());
                     pool.credentials(auth.credentials());
                     pool.clientJoined();
                 }

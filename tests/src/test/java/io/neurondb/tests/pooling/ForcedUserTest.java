@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * PgBouncer's forced user: {@code databases.<name>.user/password}. Clients logging in as
  * different users all run on server connections logged in as the configured role (which has a
- * SCRAM password), and neither that password nor a wrong one appears in any proxy log line
+ * SCRAM password), from one pool keyed by that role, and neither that password nor a wrong one appears in any proxy log line
  * (the whole proxy at DEBUG), in SHOW CONFIG or in SHOW DATABASES.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -75,6 +75,15 @@ class ForcedUserTest {
                             assertThat(r.getString(2)).as("session_user of client " + login[0]).isEqualTo("forced_role");
                             assertThat(r.getString(3)).isEqualTo("postgres");
                         }
+                    }
+                }
+                // One pool for the database, under the forced user (as PgBouncer): the three
+                // clients shared its 2 connections instead of opening one pool each.
+                assertThat(pids).as("server connections the three clients ran on").hasSizeLessThanOrEqualTo(2);
+                try (Connection c = PooledProxy.console(proxy)) {
+                    assertThat(PooledProxy.poolRow(c, "forced_db", "forced_role")).containsEntry("cl_active", "3");
+                    for (String[] login : logins) {
+                        assertThat(PooledProxy.poolRow(c, "forced_db", login[0])).as("no pool of the client's own user").isEmpty();
                     }
                 }
                 // Seen from the server: every backend the clients ran on belongs to forced_role.
