@@ -72,15 +72,26 @@ public final class ConsoleCommands {
 
         @Override
         public TextResult execute(String commandText, String user) {
-            Map<String, long[]> perDb = new java.util.TreeMap<>();
+            // Totals add up over the database's pools; the period's averages are recomputed from
+            // the pools' summed figures, so a time average is weighted by each pool's count.
+            Map<String, PoolStats.Period[]> perDb = new java.util.TreeMap<>();
             for (Pool p : service().pooler().pools()) {
-                long[] t = perDb.computeIfAbsent(p.database, k -> new long[2]);
-                t[0] += p.acquired.get();
-                t[1] += p.waitNanosTotal.get() / 1000;
+                PoolStats.Period[] t = perDb.computeIfAbsent(p.database, k -> new PoolStats.Period[]{PoolStats.Period.EMPTY, PoolStats.Period.EMPTY});
+                t[0] = t[0].plus(p.stats.totals(p.acquired.get(), p.waitNanosTotal.get() / 1000));
+                t[1] = t[1].plus(p.stats.lastPeriod());
             }
             List<List<String>> rows = new ArrayList<>();
-            perDb.forEach((db, t) -> rows.add(List.of(db, n(t[0]), n(t[0]), "0", "0", "0", "0", n(t[1]),
-                    "0", "0", "0", "0", "0", "0", "0")));
+            perDb.forEach((db, t) -> {
+                PoolStats.Period total = t[0];
+                PoolStats.Period last = t[1];
+                rows.add(List.of(db, n(total.transactions()), n(total.queries()), n(total.bytesToServer()), n(total.bytesFromServer()),
+                        n(total.transactionMicros()), n(total.queryMicros()), n(total.waitMicros()),
+                        n(last.perSecond(last.transactions())), n(last.perSecond(last.queries())),
+                        n(last.perSecond(last.bytesToServer())), n(last.perSecond(last.bytesFromServer())),
+                        n(PoolStats.Period.per(last.transactionMicros(), last.transactions())),
+                        n(PoolStats.Period.per(last.queryMicros(), last.queries())),
+                        n(PoolStats.Period.per(last.waitMicros(), last.acquisitions()))));
+            });
             return TextResult.rows(List.of("database", "total_xact_count", "total_query_count", "total_received", "total_sent",
                     "total_xact_time", "total_query_time", "total_wait_time", "avg_xact_count", "avg_query_count", "avg_recv",
                     "avg_sent", "avg_xact_time", "avg_query_time", "avg_wait_time"), rows);

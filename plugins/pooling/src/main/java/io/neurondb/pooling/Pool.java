@@ -72,12 +72,15 @@ final class Pool {
     final AtomicLong waitNanosTotal = new AtomicLong();
     /** Clients that waited in the queue and then got a connection (the waits waitNanosTotal adds up). */
     final AtomicLong waits = new AtomicLong();
+    /** SHOW STATS: what the host reported for this pool's leases. */
+    final PoolStats stats;
 
     Pool(Pooler pooler, Vertx vertx, String database, String user) {
         this.pooler = pooler;
         this.vertx = vertx;
         this.database = database;
         this.user = user;
+        this.stats = new PoolStats(pooler.statsPeriodStart());
     }
 
     PoolingSettings settings() {
@@ -412,6 +415,16 @@ final class Pool {
             grow();
         }
         return ok;
+    }
+
+    /** The host's count of a lease's work (at release, or per transaction in session mode). */
+    void usage(io.neurondb.plugin.api.BackendConnectionProvider.LeaseUsage u) {
+        stats.add(u);
+    }
+
+    /** Ends a stats_period. */
+    void rollStats(long nowNanos) {
+        stats.roll(nowNanos, acquired.get(), waitNanosTotal.get() / 1000);
     }
 
     /** A lease came back. */

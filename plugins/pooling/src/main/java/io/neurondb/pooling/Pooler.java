@@ -230,6 +230,20 @@ final class Pooler {
         return false;
     }
 
+    /** When the current stats_period began (the pooler's start, then the last roll). */
+    private volatile long statsPeriodStart = System.nanoTime();
+
+    long statsPeriodStart() {
+        return statsPeriodStart;
+    }
+
+    /** Ends a stats_period in every pool (SHOW STATS avg_* columns). */
+    void rollStats() {
+        long now = System.nanoTime();
+        statsPeriodStart = now;
+        pools.values().forEach(p -> p.rollStats(now));
+    }
+
     void maintain() {
         pools.values().forEach(Pool::maintain);
     }

@@ -73,6 +73,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         Vertx vertx = context.vertx();
         pooler = new Pooler(vertx, context.upstream(), s, this::registerMeters);
         maintenanceTimer = vertx.setPeriodic(1000, id -> pooler.maintain());
+        scheduleStats(s);
         Gauge.builder("neurondb.pools.clients", pooler.clients, java.util.concurrent.atomic.AtomicInteger::get)
                 .description("Client connections the pooler holds (all pools)").register(context.meterRegistry());
         running = this;
@@ -80,10 +81,18 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                 s.poolMode().name().toLowerCase(), s.defaultPoolSize(), s.maxClientConn(), s.authType());
     }
 
+    private volatile long statsTimer = -1;
+
+    /** Every stats_period, each pool's figures of the period just ended become its avg_* basis. */
+    private void scheduleStats(PoolingSettings s) {
+        statsTimer = context.vertx().setPeriodic(Math.max(1, s.statsPeriod().toMillis()), id -> pooler.rollStats());
+    }
+
     @Override
     public void stop() {
         if (pooler != null) {
             context.vertx().cancelTimer(maintenanceTimer);
+            context.vertx().cancelTimer(statsTimer);
             pooler.close();
         }
         if (running == this) {
@@ -135,9 +144,14 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             return;
         }
         AuthFile nextAuth = next.authFile() == null ? AuthFile.empty() : AuthFile.read(next.authFile());
+        boolean newPeriod = !next.statsPeriod().equals(settings.statsPeriod());
         settings = next;
         authFile = nextAuth;
         pooler.reload(next);
+        if (newPeriod) {
+            context.vertx().cancelTimer(statsTimer);
+            scheduleStats(next);
+        }
         log.info("event=pooling_reloaded");
     }
 
@@ -253,9 +267,19 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                     settings.databases().get(database));
         }
 
+        /**
+         * The user whose pool this client joins: a database's forced user (databases.<name>.user)
+         * makes one pool for all its clients, whoever they logged in as, as in PgBouncer; else
+         * the client's own.
+         */
+        private String poolUser() {
+            PoolingSettings.DatabaseSettings d = settings.databases().get(database);
+            return d != null && d.user() != null && !console ? d.user() : user;
+        }
+
         @Override
         public PoolMode poolMode() {
-            return settings.modeFor(database, user);
+            return settings.modeFor(database, poolUser());
         }
 
         @Override
@@ -282,7 +306,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         public Future<AuthStep> authenticate(Buffer response) {
             return auth.next(response).map(step -> {
                 if (step instanceof AuthStep.Accepted && !console && !closed.get()) {
-                    pool = pooler.pool(database, user);
+                    pool = pooler.pool(database, poolUser());
                     pool.credentials(auth.credentials());
                     pool.clientJoined();
                 }

@@ -1,6 +1,7 @@
 package io.neurondb.pooling;
 
 import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
+import io.neurondb.plugin.api.BackendConnectionProvider.LeaseUsage;
 import io.vertx.core.Context;
 import io.vertx.core.net.NetSocket;
 
@@ -128,8 +129,21 @@ final class ServerConnection {
 
             @Override
             public void release(boolean reusable) {
+                release(reusable, null);
+            }
+
+            @Override
+            public void release(boolean reusable, LeaseUsage usage) {
                 if (released.compareAndSet(false, true)) {
+                    pool.usage(usage);
                     pool.release(ServerConnection.this, reusable);
+                }
+            }
+
+            @Override
+            public void report(LeaseUsage usage) {
+                if (!released.get()) {
+                    pool.usage(usage);
                 }
             }
         };

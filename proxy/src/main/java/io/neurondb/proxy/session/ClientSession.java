@@ -512,7 +512,7 @@ public final class ClientSession implements SessionInfo {
         serverDecoder = null;
         link.detach();
         services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), null));
-        l.release(reusable);
+        l.release(reusable, link.usage.take());
     }
 
     /** Whether the server connection is between transactions with nothing owed: it can serve another client as is. */
@@ -799,6 +799,9 @@ public final class ClientSession implements SessionInfo {
         if (toServer.isEmpty() || server == null || state == SessionState.CLOSED) {
             return;
         }
+        if (link != null) {
+            link.usage.toServer(toServer.length());
+        }
         toServer.writeTo(server, clientRead);
         // The server reads slower than the client writes (COPY IN): stop reading the client.
         clientToServer.afterWrite();
@@ -832,6 +835,9 @@ public final class ClientSession implements SessionInfo {
     private void onServerBytes(Buffer chunk) {
         if (state == SessionState.CLOSED) {
             return;
+        }
+        if (link != null) {
+            link.usage.fromServer(chunk.length());
         }
         try {
             serverDecoder.feed(chunk, this::onServerFrame);
@@ -965,6 +971,9 @@ public final class ClientSession implements SessionInfo {
     private void onPooledReady(TransactionStatus status) {
         if (poolMode != PoolMode.SESSION && status == TransactionStatus.IDLE) {
             releaseAfterRead = true;
+        } else if (status == TransactionStatus.IDLE && lease != null) {
+            // Session mode keeps the lease: statistics are reported per transaction instead.
+            lease.report(link.usage.take());
         }
         transactionStatus = status;
         armIdleTimer();

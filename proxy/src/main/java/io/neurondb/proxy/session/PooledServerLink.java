@@ -61,6 +61,8 @@ final class PooledServerLink {
     private boolean rolledBack;
     private LinkedHashMap<String, Boolean> prepared;
     private Map<String, String> applied;
+    /** What the client does on its server connections, for the provider's SHOW STATS. */
+    final LeaseUsageCounter usage = new LeaseUsageCounter();
     /** Messages the client sent while the session holds no server connection (copies), in order. */
     private final java.util.List<Buffer> detached = new java.util.ArrayList<>();
 
@@ -86,6 +88,7 @@ final class PooledServerLink {
     }
 
     void detach() {
+        usage.detached();
         prepared = null;
         applied = null;
         owed.clear();
@@ -175,6 +178,7 @@ final class PooledServerLink {
             case PgProtocol.QUERY -> {
                 String sql = f.reader().readCString();
                 variables.sawSql(sql);
+                usage.querySent();
                 owed.add(new Entry(Owed.SYNC_SHOWN, null));
                 sentSinceSync = false;
                 if (renameStatements && isListen(sql)) {
@@ -197,6 +201,7 @@ final class PooledServerLink {
             }
             case PgProtocol.EXECUTE -> {
                 sentSinceSync = true;
+                usage.querySent();
                 frames.accept(f);
             }
             default -> frames.accept(f);
@@ -296,6 +301,15 @@ final class PooledServerLink {
 
     /** What to do with a server frame: null to drop it, else the frame or a replacement to show. */
     Object incoming(Frame f) {
+        Object shown = route(f);
+        if (shown != null) {
+            byte type = shown instanceof Buffer b ? b.getByte(0) : f.type();
+            usage.shown(type, type == PgProtocol.READY_FOR_QUERY ? f.bodyByte(0) : 0);
+        }
+        return shown;
+    }
+
+    private Object route(Frame f) {
         Entry head = owed.peek();
         switch (f.type()) {
             case PgProtocol.PARSE_COMPLETE -> {

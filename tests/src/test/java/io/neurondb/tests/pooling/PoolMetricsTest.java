@@ -117,7 +117,10 @@ class PoolMetricsTest {
                 while (r.next()) {
                     if (r.getString("database").equals("postgres")) {
                         found = true;
-                        assertThat(r.getDouble("total_xact_count")).isEqualTo(acquired);
+                        // Transactions, not acquisitions: pgjdbc's "SET extra_float_digits = 3" at each of
+                        // the 3 logins, the holder's transaction and the waiter's query.
+                        assertThat(r.getDouble("total_xact_count")).isEqualTo(5);
+                        assertThat(r.getDouble("total_xact_count")).isLessThanOrEqualTo(acquired);
                     }
                 }
                 assertThat(found).isTrue();

@@ -131,5 +131,38 @@ public interface BackendConnectionProvider extends ExtensionPoint {
          * before it lends the connection again.
          */
         void release(boolean reusable);
+
+        /**
+         * Gives the connection back like {@link #release(boolean)}, with what the client did on
+         * it since the last report (SHOW STATS). Providers that keep statistics override this.
+         */
+        default void release(boolean reusable, LeaseUsage usage) {
+            release(reusable);
+        }
+
+        /**
+         * What the client did on the connection since the last report, while it keeps the lease
+         * (session mode reports at the end of each transaction, so statistics do not wait for
+         * the client to disconnect).
+         */
+        default void report(LeaseUsage usage) {
+        }
+    }
+
+    /**
+     * Work done on a lent server connection, counted by the host (which sees the traffic):
+     * queries (a Query or an Execute, counted when its first CommandComplete, EmptyQueryResponse
+     * or ErrorResponse reaches the client), transactions (from the first query while the server
+     * is idle to the ReadyForQuery 'I' that ends it; a statement outside BEGIN is one), bytes the
+     * client sent to the server and bytes the server sent, and the time queries and transactions
+     * took in microseconds.
+     */
+    record LeaseUsage(long queries, long transactions, long bytesToServer, long bytesFromServer, long queryMicros, long transactionMicros) {
+
+        public static final LeaseUsage NONE = new LeaseUsage(0, 0, 0, 0, 0, 0);
+
+        public boolean isEmpty() {
+            return queries == 0 && transactions == 0 && bytesToServer == 0 && bytesFromServer == 0;
+        }
     }
 }
