@@ -34,12 +34,14 @@ final class Pool {
         final Promise<BackendLease> promise = Promise.promise();
         final long since = System.nanoTime();
         final String clientAddress;
-        long timeoutTimer = -1;
-        long reserveTimer = -1;
+        /** The waiting session's event loop. */
+        final Context context;
+        /** Waited reserve_pool_timeout: the pool may grow into its reserve for this waiter. */
         boolean reserveAllowed;
 
-        Waiter(String clientAddress) {
+        Waiter(String clientAddress, Context context) {
             this.clientAddress = clientAddress;
+            this.context = context;
         }
     }
 
@@ -123,8 +125,9 @@ final class Pool {
                 }
             }
             if (toCheck == null) {
-                w = new Waiter(clientAddress);
+                w = new Waiter(clientAddress, ctx);
                 waiters.add(w);
+                armWaiterClock();
             } else {
                 w = null;
             }
@@ -138,19 +141,6 @@ final class Pool {
                 acquired.incrementAndGet();
                 checked.clientAddress = clientAddress;
                 return Future.succeededFuture(checked.lease());
-            });
-        }
-        PoolingSettings s = settings();
-        long wait = s.queryWaitTimeout().toMillis();
-        if (wait > 0) {
-            w.timeoutTimer = vertx.setTimer(wait, id -> timeOut(w));
-        }
-        if (s.reservePoolSize() > 0) {
-            w.reserveTimer = vertx.setTimer(Math.max(1, s.reservePoolTimeout().toMillis()), id -> {
-                synchronized (this) {
-                    w.reserveAllowed = true;
-                }
-                grow();
             });
         }
         grow();
@@ -189,27 +179,88 @@ final class Pool {
         return fallback;
     }
 
-    private void timeOut(Waiter w) {
-        boolean removed;
-        synchronized (this) {
-            removed = waiters.remove(w);
+    /**
+     * One timer per pool watches the waiters' deadlines (query_wait_timeout, and
+     * reserve_pool_timeout when there is a reserve), armed for the earliest. A timer per waiter
+     * cost a timer insert and a cross-thread cancel for nearly every transaction once clients
+     * queue. Waiters are in arrival order, so the deadlines due are always at the head.
+     * Guarded by this; -1 when not armed.
+     */
+    private long waiterClock = -1;
+    private long waiterClockAtNanos;
+
+    /** Arms the clock for the next deadline unless it already fires by then. Caller holds the lock. */
+    private void armWaiterClock() {
+        long next = nextWaiterDeadline();
+        if (next == Long.MAX_VALUE || (waiterClock >= 0 && waiterClockAtNanos - next <= 0)) {
+            return;
         }
-        if (removed) {
-            cancelTimers(w);
-            long waited = (System.nanoTime() - w.since) / 1_000_000;
-            log.info("event=query_wait_timeout database={} user={} waited_ms={} client={}", database, user, waited, w.clientAddress);
+        if (waiterClock >= 0) {
+            vertx.cancelTimer(waiterClock);
+        }
+        waiterClockAtNanos = next;
+        long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(next - System.nanoTime()) + 1);
+        waiterClock = vertx.setTimer(delayMillis, this::onWaiterClock);
+    }
+
+    /** The earliest instant (System.nanoTime) a waiter times out or may use the reserve; MAX_VALUE if none. Caller holds the lock. */
+    private long nextWaiterDeadline() {
+        PoolingSettings s = settings();
+        long wait = s.queryWaitTimeout().toNanos();
+        long next = Long.MAX_VALUE;
+        Waiter head = waiters.peek();
+        if (head != null && wait > 0) {
+            next = head.since + wait;
+        }
+        if (s.reservePoolSize() > 0) {
+            long reserve = Math.max(1, s.reservePoolTimeout().toNanos());
+            for (Waiter w : waiters) {
+                if (!w.reserveAllowed) {
+                    next = next == Long.MAX_VALUE || w.since + reserve - next < 0 ? w.since + reserve : next;
+                    break;
+                }
+            }
+        }
+        return next;
+    }
+
+    /** The clock fired: waiters past query_wait_timeout fail, those past reserve_pool_timeout may use the reserve. */
+    private void onWaiterClock(long timerId) {
+        List<Waiter> expired = new ArrayList<>();
+        boolean reserveReached = false;
+        synchronized (this) {
+            if (timerId != waiterClock) {
+                return;
+            }
+            waiterClock = -1;
+            PoolingSettings s = settings();
+            long now = System.nanoTime();
+            long wait = s.queryWaitTimeout().toNanos();
+            long reserve = s.reservePoolSize() > 0 ? Math.max(1, s.reservePoolTimeout().toNanos()) : 0;
+            for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                long waited = now - w.since;
+                if (wait > 0 && waited >= wait) {
+                    it.remove();
+                    expired.add(w);
+                } else if (reserve > 0 && waited >= reserve) {
+                    reserveReached |= !w.reserveAllowed;
+                    w.reserveAllowed = true;
+                } else {
+                    break; // everyone behind arrived later
+                }
+            }
+            armWaiterClock();
+        }
+        for (Waiter w : expired) {
+            long waitedMillis = (System.nanoTime() - w.since) / 1_000_000;
+            log.info("event=query_wait_timeout database={} user={} waited_ms={} client={}", database, user, waitedMillis, w.clientAddress);
             w.promise.tryFail(new BackendUnavailableException("08P01", "query_wait_timeout: no server connection became free within "
                     + settings().queryWaitTimeout().toSeconds() + " s (pool " + database + "/" + user + " has "
                     + settings().poolSizeFor(database) + " connections, all busy)"));
         }
-    }
-
-    private void cancelTimers(Waiter w) {
-        if (w.timeoutTimer >= 0) {
-            vertx.cancelTimer(w.timeoutTimer);
-        }
-        if (w.reserveTimer >= 0) {
-            vertx.cancelTimer(w.reserveTimer);
+        if (reserveReached) {
+            grow();
         }
     }
 
@@ -222,7 +273,7 @@ final class Pool {
                 return; // after a failed login, the next waits for server_login_retry (a timer calls grow then)
             }
             PoolingSettings s = settings();
-            boolean reserve = waiters.stream().anyMatch(w -> w.reserveAllowed);
+            boolean reserve = s.reservePoolSize() > 0 && waiters.stream().anyMatch(w -> w.reserveAllowed);
             int limit = s.poolSizeFor(database) + (reserve ? s.reservePoolSize() : 0);
             int wanted = Math.max(waiters.size() - connecting, s.minPoolSize() - all.size() - connecting);
             while (toOpen < wanted && all.size() + connecting + toOpen < limit) {
@@ -291,7 +342,6 @@ final class Pool {
                 log.warn("event=server_login_failed database={} user={} retry_ms={} error=\"{}\"", database, user, retry,
                         ar.cause().getMessage());
                 for (Waiter w : failed) {
-                    cancelTimers(w);
                     w.promise.tryFail(new BackendUnavailableException("08006", "could not open a server connection: " + ar.cause().getMessage()));
                 }
                 return;
@@ -311,6 +361,11 @@ final class Pool {
 
     /** Gives a free connection to the longest waiter, or makes it idle. */
     private void handOut(ServerConnection conn) {
+        // The pool's handlers go on before the connection can be seen in the idle list: once it
+        // is there, a session on another thread may take it and set its own, and a watchIdle()
+        // after that would send the new holder's replies to the idle handler (a lost reply, the
+        // client hanging for good).
+        conn.watchIdle();
         Waiter w = null;
         boolean test = false;
         synchronized (this) {
@@ -325,7 +380,7 @@ final class Pool {
                 conn.state = ServerConnection.State.TESTING;
                 testing++;
             } else if (lend) {
-                w = waiters.poll();
+                w = nextWaiterFor(conn);
                 conn.state = ServerConnection.State.ACTIVE;
                 conn.clientAddress = w.clientAddress;
                 acquired.incrementAndGet();
@@ -347,15 +402,45 @@ final class Pool {
             return;
         }
         if (w == null) {
-            conn.watchIdle();
             pooler.serverReturned();
             pooler.idleAvailable(this);
             return;
         }
-        cancelTimers(w);
         if (!w.promise.tryComplete(conn.lease())) {
             handOut(conn);
         }
+    }
+
+    /**
+     * How much longer than the waiter it passes over the longest waiter may have waited when a
+     * free connection goes to a waiter on its own event loop.
+     */
+    private static final long AFFINITY_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+    /**
+     * Who gets a free connection: the longest waiter on the connection's own event loop, unless
+     * the longest waiter of all has waited {@link #AFFINITY_SLACK_NANOS} longer. A session
+     * running on another loop than its server connection pays a thread hand-over for every
+     * message both ways, and with clients queueing for a few connections that was most of the
+     * pooled path's cost; the slack keeps the queue fair within a bound when the connections
+     * and the waiters sit on different loops. Caller holds the lock; waiters is not empty.
+     */
+    private Waiter nextWaiterFor(ServerConnection conn) {
+        Waiter head = waiters.peek();
+        if (head.context == conn.context) {
+            return waiters.poll();
+        }
+        long oldestAllowed = head.since + AFFINITY_SLACK_NANOS;
+        for (Waiter w : waiters) {
+            if (w.since - oldestAllowed > 0) {
+                break;
+            }
+            if (w.context == conn.context) {
+                waiters.remove(w);
+                return w;
+            }
+        }
+        return waiters.poll();
     }
 
     /**
@@ -437,9 +522,9 @@ final class Pool {
             grow();
             return;
         }
-        conn.watchIdle();
         String reset = settings().serverResetQuery();
         if (mode() == PoolMode.SESSION && reset != null && !reset.isBlank()) {
+            conn.watchIdle();
             resetThenHandOut(conn, reset);
         } else {
             handOut(conn);
@@ -568,7 +653,6 @@ final class Pool {
             idles = new ArrayList<>(idle);
         }
         ws.forEach(w -> {
-            cancelTimers(w);
             w.promise.tryFail(new BackendUnavailableException("57P01", "pooler is shutting down"));
         });
         idles.forEach(this::retire);
