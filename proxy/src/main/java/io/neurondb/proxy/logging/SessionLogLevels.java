@@ -22,8 +22,10 @@ import java.util.function.Supplier;
  *   <li>{@code warning} / {@code error}: the session's lines below WARN / ERROR are left out;</li>
  *   <li>{@code info} (every session's default): the proxy's level applies unchanged.</li>
  * </ul>
- * Lines about no session, and TRACE lines, are never changed. The filter costs a string prefix
- * check per logging call, and a map lookup for session lines.
+ * Lines about no session, and TRACE lines, are never changed. Sessions register at their first
+ * {@code SET neurondb.log_level}; while none has, the filter costs one emptiness check per
+ * logging call (it runs for every call, even below the proxy's level), else a string prefix
+ * check and a map lookup for session lines.
  */
 public final class SessionLogLevels {
 
@@ -42,6 +44,14 @@ public final class SessionLogLevels {
 
     public static void unregister(long connectionId) {
         SESSIONS.remove(connectionId);
+    }
+
+    /**
+     * Whether a DEBUG line about session {@code connectionId} may be written: a cheap guard for
+     * lines logged on every transaction, which would otherwise box their arguments for nothing.
+     */
+    public static boolean debugEnabled(org.slf4j.Logger log, long connectionId) {
+        return log.isDebugEnabled() || (!SESSIONS.isEmpty() && SESSIONS.containsKey(connectionId));
     }
 
     /** Adds the filter to logback once (a no-op with another SLF4J binding); also re-added after a logback reset. */
@@ -70,7 +80,7 @@ public final class SessionLogLevels {
 
     /** What the filter decides for one line; package-private for tests. */
     static FilterReply decide(Level level, String format, Object[] params) {
-        if (format == null || params == null || params.length == 0 || !format.startsWith(SESSION_LINE)
+        if (SESSIONS.isEmpty() || format == null || params == null || params.length == 0 || !format.startsWith(SESSION_LINE)
                 || !(params[0] instanceof Long id) || level.levelInt < Level.DEBUG_INT) {
             return FilterReply.NEUTRAL;
         }

@@ -7,6 +7,7 @@ import io.neurondb.plugin.api.BackendConnectionProvider.PoolMode;
 import io.neurondb.plugin.api.BackendConnectionProvider.PooledClient;
 import io.neurondb.plugin.api.BackendUnavailableException;
 import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
+import io.neurondb.proxy.logging.SessionLogLevels;
 import io.neurondb.proxy.protocol.AuthenticationRequest;
 import io.neurondb.proxy.protocol.BackendKeyData;
 import io.neurondb.proxy.protocol.ErrorFields;
@@ -457,7 +458,9 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void attachLease(BackendLease l) {
-        log.debug("conn={} event=lease_attached server_pid={}", connectionId, l.processId());
+        if (SessionLogLevels.debugEnabled(log, connectionId)) {
+            log.debug("conn={} event=lease_attached server_pid={}", connectionId, l.processId());
+        }
         lease = l;
         server = l.socket();
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
@@ -503,7 +506,9 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         lease = null;
-        log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, l.processId(), reusable);
+        if (SessionLogLevels.debugEnabled(log, connectionId)) {
+            log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, l.processId(), reusable);
+        }
         clientToServer.detach();
         serverToClient.detach();
         clientToServer = null;

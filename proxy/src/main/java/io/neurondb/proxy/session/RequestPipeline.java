@@ -113,6 +113,8 @@ final class RequestPipeline implements ReplyQueue.Output {
     private final ReplyQueue replies;
     private final ClientStatements statements = new ClientStatements();
     private final SessionSettings settings = new SessionSettings();
+    private static final String LOG_LEVEL = "neurondb.log_level";
+    private boolean logLevelRegistered;
     private final KnnExecutor knn;
 
     /** Something was forwarded since the last Sync: the Sync must go to the server. */
@@ -153,8 +155,6 @@ final class RequestPipeline implements ReplyQueue.Output {
         this.database = database;
         this.replies = new ReplyQueue(this, this::catalog);
         this.knn = new KnnExecutor(settings, meters);
-        // SET neurondb.log_level applies to this session's log lines; ClientSession unregisters at close.
-        io.neurondb.proxy.logging.SessionLogLevels.register(host.info().connectionId(), () -> settings.value("neurondb.log_level"));
     }
 
     /** Nothing owed to the client by the server or the proxy (a pooled lease may go back). */
@@ -542,6 +542,12 @@ final class RequestPipeline implements ReplyQueue.Output {
     /** A SET the server accepted; RESET ALL also resets the role, so the readability checks go too. */
     private void applySetting(ProxyCommand.SetSetting set) {
         settings.applied(set.name(), set.value(), set.local());
+        if (!logLevelRegistered && LOG_LEVEL.equals(set.name())) {
+            // From the first SET neurondb.log_level on, this session's log lines follow its setting
+            // (ClientSession unregisters at close). Sessions that never set it cost the log filter nothing.
+            logLevelRegistered = true;
+            io.neurondb.proxy.logging.SessionLogLevels.register(host.info().connectionId(), () -> settings.value(LOG_LEVEL));
+        }
         if (set.name() == null) {
             readableTables.clear();
             checkedReadable.clear();
