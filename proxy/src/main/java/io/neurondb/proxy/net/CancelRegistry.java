@@ -19,7 +19,16 @@ public final class CancelRegistry {
     public record CancelTarget(HostAndPort server, BackendKeyData serverKey) {
     }
 
-    private final ConcurrentHashMap<Long, CancelTarget> targets = new ConcurrentHashMap<>();
+    /** Per issued key, where its cancels go now: retargeting (twice per pooled transaction) is a field write, not a map update. */
+    private static final class Slot {
+        volatile CancelTarget target;
+
+        Slot(CancelTarget target) {
+            this.target = target;
+        }
+    }
+
+    private final ConcurrentHashMap<Long, Slot> targets = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
     /** Issues a fresh client-facing key for {@code target}. */
@@ -27,7 +36,7 @@ public final class CancelRegistry {
         while (true) {
             // Positive process ids: some clients print or parse them as PIDs.
             BackendKeyData key = new BackendKeyData(1 + random.nextInt(Integer.MAX_VALUE - 1), random.nextInt());
-            if (targets.putIfAbsent(key.asLong(), target) == null) {
+            if (targets.putIfAbsent(key.asLong(), new Slot(target)) == null) {
                 return key;
             }
         }
@@ -35,7 +44,10 @@ public final class CancelRegistry {
 
     /** Points an issued key at another server connection (pooling moves clients around). */
     public void retarget(BackendKeyData clientKey, CancelTarget target) {
-        targets.replace(clientKey.asLong(), target);
+        Slot slot = targets.get(clientKey.asLong());
+        if (slot != null) {
+            slot.target = target;
+        }
     }
 
     public void unregister(BackendKeyData clientKey) {
@@ -45,7 +57,8 @@ public final class CancelRegistry {
     }
 
     public Optional<CancelTarget> lookup(int processId, int secretKey) {
-        return Optional.ofNullable(targets.get(new BackendKeyData(processId, secretKey).asLong()));
+        Slot slot = targets.get(new BackendKeyData(processId, secretKey).asLong());
+        return Optional.ofNullable(slot == null ? null : slot.target);
     }
 
     public int size() {

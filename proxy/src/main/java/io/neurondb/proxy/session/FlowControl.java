@@ -18,30 +18,35 @@ import io.vertx.core.net.NetSocket;
  */
 final class FlowControl {
 
+    private static final String WATCHER = "neurondb-drain-watcher";
+
     private final Channel source;
-    private final Channel destination;
-    private final DrainWatcher watcher = new DrainWatcher();
-    private boolean holding;
+    private final DrainWatcher watcher;
+    /** Set on the session's loop, cleared there or on the destination's loop (a pooled server socket may live on another). */
+    private volatile boolean holding;
 
     /** Reading {@code source} is held while {@code destination} is not writable. */
     FlowControl(NetSocket source, NetSocket destination) {
         this.source = channel(source);
-        this.destination = channel(destination);
-        this.destination.pipeline().addFirst(watcher);
+        this.watcher = DrainWatcher.on(channel(destination));
+        watcher.owner = this;
     }
 
     /** Called after writing to the destination. */
     void afterWrite() {
-        if (!holding && !destination.isWritable()) {
+        if (!holding && !watcher.channel.isWritable()) {
             holding = true;
             source.config().setAutoRead(false);
+            if (watcher.channel.isWritable()) {
+                release(); // it drained between the check and the flag, unseen by the watcher
+            }
         }
     }
 
     /** Stops watching (the server connection goes back to the pool) and lets the source read again. */
     void detach() {
-        if (destination.pipeline().context(watcher) != null) {
-            destination.pipeline().remove(watcher);
+        if (watcher.owner == this) {
+            watcher.owner = null;
         }
         release();
     }
@@ -57,12 +62,34 @@ final class FlowControl {
         return ((NetSocketInternal) socket).channelHandlerContext().channel();
     }
 
-    /** Sees the destination's writability come back, on the channel's event loop. */
-    private final class DrainWatcher extends ChannelInboundHandlerAdapter {
+    /**
+     * Sees a channel's writability come back, on the channel's event loop, and tells whichever
+     * flow control currently writes to it. One per channel for the channel's life: a pooled
+     * server connection changes sessions at every transaction, and adding and removing a
+     * pipeline handler each time cost more than the rest of the lease hand-over.
+     */
+    private static final class DrainWatcher extends ChannelInboundHandlerAdapter {
+        final Channel channel;
+        volatile FlowControl owner;
+
+        private DrainWatcher(Channel channel) {
+            this.channel = channel;
+        }
+
+        static DrainWatcher on(Channel channel) {
+            if (channel.pipeline().get(WATCHER) instanceof DrainWatcher existing) {
+                return existing;
+            }
+            DrainWatcher w = new DrainWatcher(channel);
+            channel.pipeline().addFirst(WATCHER, w);
+            return w;
+        }
+
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable()) {
-                release();
+            FlowControl current = owner;
+            if (current != null && ctx.channel().isWritable()) {
+                current.release();
             }
             ctx.fireChannelWritabilityChanged();
         }

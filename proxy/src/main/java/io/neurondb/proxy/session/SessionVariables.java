@@ -56,7 +56,7 @@ final class SessionVariables {
 
     /** Notes the SETs/RESETs of tracked settings in a statement text the client sent. */
     void sawSql(String sql) {
-        if (sql.length() < 5 || !(startsWithWord(sql, "set") || startsWithWord(sql, "reset") || sql.indexOf(';') >= 0)) {
+        if (sql.length() < 5 || !(startsWithWord(sql, "set") || startsWithWord(sql, "reset") || moreAfterSemicolon(sql))) {
             return;
         }
         List<SqlToken> tokens;
@@ -72,6 +72,20 @@ final class SessionVariables {
                 start = i + 1;
             }
         }
+    }
+
+    /** Whether text other than blanks follows a ';': a second statement may be a SET (a lone trailing ';' is common and is not). */
+    private static boolean moreAfterSemicolon(String sql) {
+        int semicolon = sql.indexOf(';');
+        if (semicolon < 0) {
+            return false;
+        }
+        for (int i = semicolon + 1; i < sql.length(); i++) {
+            if (!Character.isWhitespace(sql.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean startsWithWord(String sql, String word) {
