@@ -3,10 +3,12 @@
 # and 256 clients against PostgreSQL directly, through NeuronDB proxy's pooling plugin and
 # through PgBouncer, both in transaction mode with a pool of 10 server connections, in one run
 # on one server. Prints TPS and p99 latency (from pgbench's per-transaction log) side by side,
-# with the proxy/PgBouncer TPS ratio.
+# with the proxy/PgBouncer TPS ratio, and the CPU time each middle process (proxy, PgBouncer)
+# spent per transaction, read from /proc: outside load moves TPS far more than that figure.
+# With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown.
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
-# Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=10 EVENT_LOOPS=2
+# Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=10 EVENT_LOOPS=2 ROUNDS=1
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -17,6 +19,7 @@ JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
 WARMUP=${WARMUP:-10}
 EVENT_LOOPS=${EVENT_LOOPS:-2}
+ROUNDS=${ROUNDS:-1}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bindir="$(pg_config --bindir 2>/dev/null || true)"
@@ -86,6 +89,7 @@ echo '"postgres" ""' >"$work/userlist.txt"
 as_pg pgbouncer -d "$work/pgbouncer.ini"
 
 declare -A ports=([direct]=$pg_port [neurondb]=$proxy_port [pgbouncer]=$bouncer_port)
+declare -A pids=([neurondb]=$proxy_pid)
 targets=(direct neurondb pgbouncer)
 for t in "${targets[@]}"; do
   for i in $(seq 1 150); do
@@ -95,29 +99,51 @@ for t in "${targets[@]}"; do
 done
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 
-run() { # port mode clients seconds -> "tps p99_ms"
-  local dir="$work/logs/run-$RANDOM$RANDOM"
+cpu_ticks() { # pid -> user+system clock ticks so far (0 when there is no middle process)
+  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+}
+tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
+
+run() { # port mode clients seconds middle_pid -> "tps p99_ms cpu_us_per_tx"
+  local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 out tps txs
   mkdir -p "$dir"
+  c0=$(cpu_ticks "${5:-}")
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
-  { (cd "$dir" && "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1) || true; } \
-    | awk '/^tps = / {t=$3} /aborted|error/ {e=1} END {printf "%s ", (e || t == "") ? 0 : t}'
+  out=$( { (cd "$dir" && "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1) || true; } \
+    | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
+  c1=$(cpu_ticks "${5:-}")
+  read -r tps txs <<<"$out"
+  printf '%s ' "$tps"
   { cat "$dir"/pgbench_log.* 2>/dev/null || true; } | awk '{print $3}' | sort -n \
-    | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f\n", a[i]/1000}}'
+    | awk '{a[NR]=$1} END {if (NR == 0) printf "n/a "; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f ", a[i]/1000}}'
+  awk -v d=$(( (c1 - c0) * tick_us )) -v n="$txs" -v pid="${5:-}" 'BEGIN {if (pid == "" || n == 0) print "-"; else printf "%.1f\n", d / n}'
   rm -rf "$dir"
 }
 
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print a[int((NR + 1) / 2)]}'; }
+
+pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "pgbench -S, $DURATION s per cell, pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE"
+echo "pgbench -S, $DURATION s per cell, $ROUNDS round(s) per cell (medians), pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE, $EVENT_LOOPS event loops"
 for t in "${targets[@]}"; do run "${ports[$t]}" prepared 8 "$WARMUP" >/dev/null; done   # warm-up (JIT, caches)
-printf '%-9s %7s | %12s %9s | %12s %9s | %12s %9s | %s\n' mode clients "direct tps" "p99 ms" "neurondb tps" "p99 ms" "pgbouncer tps" "p99 ms" "neurondb/pgbouncer"
+printf '%-9s %7s | %12s %9s | %12s %9s %7s | %12s %9s %7s | %s\n' mode clients "direct tps" "p99 ms" "neurondb tps" "p99 ms" "us/tx" "pgbouncer tps" "p99 ms" "us/tx" "neurondb/pgbouncer"
 for mode in $MODES; do
   for c in $CLIENT_COUNTS; do
-    declare -A tps p99
+    declare -A tps_all p99_all cpu_all
+    for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; done
+    for r in $(seq 1 "$ROUNDS"); do
+      for t in "${targets[@]}"; do
+        read -r a b cpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
+        tps_all[$t]+="$a "; p99_all[$t]+="$b "; cpu_all[$t]+="$cpu "
+      done
+    done
+    declare -A tps p99 cpu
     for t in "${targets[@]}"; do
-      read -r tps[$t] p99[$t] < <(run "${ports[$t]}" "$mode" "$c" "$DURATION")
+      tps[$t]=$(echo "${tps_all[$t]}" | median); p99[$t]=$(echo "${p99_all[$t]}" | median); cpu[$t]=$(echo "${cpu_all[$t]}" | median)
     done
     ratio=$(awk -v a="${tps[neurondb]:-0}" -v b="${tps[pgbouncer]:-0}" 'BEGIN{printf (b > 0 ? "%.2f" : "n/a"), (b > 0 ? a / b : 0)}')
-    printf '%-9s %7s | %12.0f %9s | %12.0f %9s | %12.0f %9s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" \
-      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "$ratio"
+    printf '%-9s %7s | %12.0f %9s | %12.0f %9s %7s | %12.0f %9s %7s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" \
+      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "$ratio"
+    [[ $ROUNDS -gt 1 ]] && printf '%-17s   rounds: neurondb %s| pgbouncer %s\n' "" "${tps_all[neurondb]}" "${tps_all[pgbouncer]}"
   done
 done
