@@ -174,7 +174,7 @@ final class StatementTracker {
                 }
             }
             case PgProtocol.COMMAND_COMPLETE, PgProtocol.EMPTY_QUERY_RESPONSE, PgProtocol.PORTAL_SUSPENDED -> {
-                long rows = f.type() == PgProtocol.COMMAND_COMPLETE ? CommandTag.decode(f).rows() : -1;
+                long rows = f.type() == PgProtocol.COMMAND_COMPLETE ? CommandTag.rowsOf(f) : -1;
                 if (head.kind == Kind.EXECUTE) {
                     head.rows = rows;
                     complete(pending.poll(), Protocol.EXTENDED);
