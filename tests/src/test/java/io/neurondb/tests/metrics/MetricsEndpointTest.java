@@ -54,13 +54,9 @@ class MetricsEndpointTest {
     @BeforeAll
     void start() throws Exception {
         pg = TestPostgres.shared();
-        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
-            s.execute("CREATE DATABASE " + DB);
-        }
-        int metricsPort = LocalPostgres.freePort();
-        proxy = ProxyUnderTest.start(pg.port(), "metrics_port: " + metricsPort + "\n", List.of(seen::add), PluginJars.directoryWith("metrics"));
-        http = new MetricsHttp(metricsPort);
+        MetricsProxy started = MetricsProxy.start(pg, DB, seen::add);
+        proxy = started.proxy();
+        http = started.http();
     }
 
     @AfterAll

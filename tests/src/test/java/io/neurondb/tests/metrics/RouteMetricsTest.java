@@ -2,7 +2,6 @@ package io.neurondb.tests.metrics;
 
 import io.neurondb.plugin.api.StatementEvent;
 import io.neurondb.proxy.embedded.LocalPostgres;
-import io.neurondb.tests.support.PluginJars;
 import io.neurondb.tests.support.ProxyUnderTest;
 import io.neurondb.tests.support.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
@@ -53,13 +52,9 @@ class RouteMetricsTest {
     @BeforeAll
     void start() throws Exception {
         pg = TestPostgres.shared();
-        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + DB + " WITH (FORCE)");
-            s.execute("CREATE DATABASE " + DB);
-        }
-        int metricsPort = LocalPostgres.freePort();
-        proxy = ProxyUnderTest.start(pg.port(), "metrics_port: " + metricsPort + "\n", List.of(seen::add), PluginJars.directoryWith("metrics"));
-        http = new MetricsHttp(metricsPort);
+        MetricsProxy started = MetricsProxy.start(pg, DB, seen::add);
+        proxy = started.proxy();
+        http = started.http();
     }
 
     @AfterAll
