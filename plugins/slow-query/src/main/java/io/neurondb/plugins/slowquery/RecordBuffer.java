@@ -19,6 +19,8 @@ final class RecordBuffer {
     private final int capacity;
     private final ArrayDeque<SlowQueryRecord> records;
     private final DropListener drops;
+    /** Records taken for a batch that is being written: still held, until written or put back. */
+    private int inFlight;
 
     RecordBuffer(int capacity, DropListener drops) {
         this.capacity = capacity;
@@ -47,6 +49,7 @@ final class RecordBuffer {
         for (int i = 0; i < n; i++) {
             out.add(records.pollFirst());
         }
+        inFlight += n;
         return out;
     }
 
@@ -57,6 +60,7 @@ final class RecordBuffer {
     void putBack(List<SlowQueryRecord> batch) {
         int dropped = 0;
         synchronized (this) {
+            inFlight -= batch.size();
             for (int i = batch.size() - 1; i >= 0; i--) {
                 if (records.size() >= capacity) {
                     dropped = i + 1; // the oldest ones left
@@ -70,7 +74,21 @@ final class RecordBuffer {
         }
     }
 
+    /** A batch from {@link #take} is in the table. */
+    synchronized void written(int count) {
+        inFlight -= count;
+    }
+
+    /**
+     * Records held: waiting, or in a batch being written. Counting the batch keeps the figure
+     * steady while PostgreSQL is down (each failed attempt takes the records out and puts them back).
+     */
     synchronized int size() {
+        return records.size() + inFlight;
+    }
+
+    /** Records waiting for a batch. */
+    synchronized int waiting() {
         return records.size();
     }
 

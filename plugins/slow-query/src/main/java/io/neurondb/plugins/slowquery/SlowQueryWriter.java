@@ -168,8 +168,9 @@ final class SlowQueryWriter {
             }
             flushing = false;
             if (ar.succeeded()) {
+                buffer.written(batch.size());
                 written.accept(batch.size());
-                if (buffer.size() >= settings.batchSize()) {
+                if (buffer.waiting() >= settings.batchSize()) {
                     context.runOnContext(x -> flush());
                 }
                 return;
@@ -244,7 +245,10 @@ final class SlowQueryWriter {
                 if (!batch.isEmpty()) {
                     last = ensureTable(pool).compose(x -> pool.preparedQuery(SlowQueryTable.INSERT)
                             .executeBatch(batch.stream().map(SlowQueryTable::values).toList()))
-                            .onSuccess(rs -> written.accept(batch.size()));
+                            .onSuccess(rs -> {
+                                buffer.written(batch.size());
+                                written.accept(batch.size());
+                            });
                 }
             }
             closed = true;
