@@ -132,7 +132,9 @@ class HnswIndexTest extends VectorIndexContractTest {
         for (int i = 0; i < 2; i++) {
             HnswIndex index = new HnswIndex(DIMS, Metric.INNER_PRODUCT, HnswParams.DEFAULT,
                     new Distance(Metric.INNER_PRODUCT, providers[i]));
-            index.insertAll(ids(ROWS, 0), data, 2);
+            // One build thread, so the two graphs differ only by the kernel: with two threads the
+            // graph also depends on thread timing, and one CI run saw recall 0.972 against 0.999.
+            index.insertAll(ids(ROWS, 0), data, 1);
             recall[i] = averageRecall(index, exact, ROWS, 23);
             assertThat(recall[i]).as(providers[i].name()).isGreaterThanOrEqualTo(0.95);
         }
