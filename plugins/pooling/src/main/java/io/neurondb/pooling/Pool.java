@@ -431,12 +431,13 @@ final class Pool {
             return waiters.poll();
         }
         long oldestAllowed = head.since + AFFINITY_SLACK_NANOS;
-        for (Waiter w : waiters) {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
             if (w.since - oldestAllowed > 0) {
                 break;
             }
             if (w.context == conn.context) {
-                waiters.remove(w);
+                it.remove();
                 return w;
             }
         }
@@ -553,7 +554,6 @@ final class Pool {
                 synchronized (this) {
                     resetting--;
                 }
-                conn.watchIdle();
                 if (failed[0] || m.body().getByte(0) != 'I') {
                     retire(conn);
                     grow();

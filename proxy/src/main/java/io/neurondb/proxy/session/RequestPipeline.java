@@ -1259,7 +1259,7 @@ final class RequestPipeline implements ReplyQueue.Output {
     }
 
     private void sessionLog(String event, String detail) {
-        if ("debug".equals(settings.value("neurondb.log_level"))) {
+        if ("debug".equals(settings.value(LOG_LEVEL))) {
             log.info("conn={} event={} route=\"{}\"", host.info().connectionId(), event, detail);
         } else if (log.isDebugEnabled()) {
             log.debug("conn={} event={} route=\"{}\"", host.info().connectionId(), event, detail);
