@@ -89,8 +89,21 @@ final class Pool {
         return pooler.settings();
     }
 
+    /** The pool mode and the settings it was read from: looked up again only after a RELOAD. */
+    private record ModeOf(PoolingSettings settings, PoolMode mode) {
+    }
+
+    private volatile ModeOf modeOf;
+
     PoolMode mode() {
-        return settings().modeFor(database, user);
+        PoolingSettings s = settings();
+        ModeOf m = modeOf;
+        if (m == null || m.settings() != s) {
+            // Every release asks; two map lookups per transaction showed in the pooled profile.
+            m = new ModeOf(s, s.modeFor(database, user));
+            modeOf = m;
+        }
+        return m.mode();
     }
 
     void credentials(ServerLogin.Credentials c) {

@@ -337,8 +337,12 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             if (pool == null) {
                 return Future.failedFuture(new BackendUnavailableException("08P01", "no server connection for the admin console"));
             }
+            Future<BackendLease> lease = pool.acquire(address);
+            if (lease.isComplete()) {
+                return lease; // an idle connection was free: no wait to show in SHOW CLIENTS
+            }
             waiting = true;
-            return pool.acquire(address).andThen(ar -> waiting = false);
+            return lease.andThen(ar -> waiting = false);
         }
 
         ClientInfo info() {

@@ -347,17 +347,24 @@ public final class VectorSqlRewriter {
         return t.kind().name() + ":" + text;
     }
 
+    /** A scan, not a set built per statement: a catalog holds a handful of tables, usually none. */
+    private static boolean namesTable(List<VectorCatalog.Table> tables, String name) {
+        for (VectorCatalog.Table t : tables) {
+            if (t.name().equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The cheap test that keeps most traffic away from JSqlParser. */
     static boolean relevant(List<SqlToken> tokens, VectorCatalog catalog) {
-        Set<String> tables = new HashSet<>();
-        for (VectorCatalog.Table t : catalog.tables()) {
-            tables.add(t.name());
-        }
+        List<VectorCatalog.Table> tables = catalog.tables();
         for (SqlToken t : tokens) {
             switch (t.kind()) {
                 case WORD, QUOTED_IDENTIFIER -> {
                     String n = t.normalized();
-                    if (tables.contains(n) || (t.kind() == SqlToken.Kind.WORD && VECTOR_WORDS.contains(n))) {
+                    if ((t.kind() == SqlToken.Kind.WORD && VECTOR_WORDS.contains(n)) || namesTable(tables, n)) {
                         return true;
                     }
                 }

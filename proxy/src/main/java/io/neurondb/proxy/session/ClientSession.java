@@ -175,6 +175,7 @@ public final class ClientSession implements SessionInfo {
     /** Runs the client decoder (new bytes, or a resume) and forwards what it produced. */
     private void decodeClient(Runnable decoding) {
         try {
+            decodingClient++;
             decoding.run();
         } catch (ProtocolException e) {
             failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
@@ -182,10 +183,15 @@ public final class ClientSession implements SessionInfo {
         } catch (RuntimeException e) {
             internalError(e);
             return;
+        } finally {
+            decodingClient--;
         }
         flushToServer();
         flushToClient();
     }
+
+    /** Inside the client decoder's loop: a resume (releaseClient) must not run it again from within. */
+    private int decodingClient;
 
     private void onClientFrame(Frame frame) {
         switch (state) {
@@ -438,23 +444,35 @@ public final class ClientSession implements SessionInfo {
         }
         acquiring = true;
         holdClient();
-        onSessionContext(pooled.acquire()).onComplete(ar -> {
-            acquiring = false;
-            if (state == SessionState.CLOSED) {
-                if (ar.succeeded()) {
-                    ar.result().release(true);
-                }
-                return;
+        pooled.acquire().onComplete(ar -> {
+            // On this session's event loop the lease is used at once: a free connection at hand,
+            // or one another session on this loop just released (at the end of its read). The
+            // trip through the task queue cost more than the rest of the hand-over. From another
+            // loop, or from inside this session's own decoding loop, it waits its turn.
+            if (decodingClient == 0 && Vertx.currentContext() == context) {
+                onAcquired(ar);
+            } else {
+                context.runOnContext(v -> onAcquired(ar));
             }
-            if (ar.failed()) {
-                failPooled(ar.cause(), "no_server_connection");
-                return;
-            }
-            attachLease(ar.result());
-            link.sendDetached(ClientSession.this::queueToServer, toServer::add);
-            flushToServer();
-            releaseClient();
         });
+    }
+
+    private void onAcquired(io.vertx.core.AsyncResult<BackendLease> ar) {
+        acquiring = false;
+        if (state == SessionState.CLOSED) {
+            if (ar.succeeded()) {
+                ar.result().release(true);
+            }
+            return;
+        }
+        if (ar.failed()) {
+            failPooled(ar.cause(), "no_server_connection");
+            return;
+        }
+        attachLease(ar.result());
+        link.sendDetached(ClientSession.this::queueToServer, toServer::add);
+        flushToServer();
+        releaseClient();
     }
 
     private void attachLease(BackendLease l) {

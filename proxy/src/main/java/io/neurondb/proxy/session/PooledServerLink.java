@@ -378,6 +378,10 @@ final class PooledServerLink {
     }
 
     private void noteCommand(Frame f) {
+        byte first = f.bodyByte(0);
+        if (first != 'R' && first != 'D') {
+            return; // not ROLLBACK, DISCARD or DEALLOCATE: most tags need not be decoded
+        }
         String tag = f.reader().readCString();
         if (tag.equals("ROLLBACK")) {
             rolledBack = true;
