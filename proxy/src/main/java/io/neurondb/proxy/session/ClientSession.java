@@ -442,13 +442,38 @@ public final class ClientSession implements SessionInfo {
             flushToClient();
             return;
         }
+        waitForLease(pooled.acquire());
+    }
+
+    /**
+     * Before a frame the server must see goes to the link: a free server connection is attached
+     * at once, so the frame goes out as read (no copy kept aside, no hold of the client).
+     * Otherwise the session waits for one as usual and the frame is kept aside meanwhile.
+     * Parse and Sync alone do not borrow: the link may answer them (PQprepare).
+     */
+    private void leaseBeforeForward(byte type) {
+        if (lease != null || acquiring || state != SessionState.READY
+                || type == PgProtocol.PARSE || type == PgProtocol.SYNC || type == PgProtocol.FLUSH) {
+            return;
+        }
+        Future<BackendLease> acquired = pooled.acquire();
+        if (acquired.succeeded() && Vertx.currentContext() == context) {
+            attachLease(acquired.result());
+            link.sendDetached(ClientSession.this::queueToServer, toServer::add);
+            return;
+        }
+        waitForLease(acquired);
+    }
+
+    /** The client is held until the lease comes; then what was kept aside goes out. */
+    private void waitForLease(Future<BackendLease> acquired) {
         acquiring = true;
         holdClient();
-        pooled.acquire().onComplete(ar -> {
-            // On this session's event loop the lease is used at once: a free connection at hand,
-            // or one another session on this loop just released (at the end of its read). The
-            // trip through the task queue cost more than the rest of the hand-over. From another
-            // loop, or from inside this session's own decoding loop, it waits its turn.
+        acquired.onComplete(ar -> {
+            // On this session's event loop the lease is used at once: one another session on
+            // this loop just released (at the end of its read). The trip through the task queue
+            // cost more than the rest of the hand-over. From another loop, or from inside this
+            // session's own decoding loop (a resume must not re-enter it), it waits its turn.
             if (decodingClient == 0 && Vertx.currentContext() == context) {
                 onAcquired(ar);
             } else {
@@ -707,6 +732,7 @@ public final class ClientSession implements SessionInfo {
                 log.trace("conn={} event=client_frame type={}", connectionId, (char) frame.type());
             }
             if (link != null) {
+                leaseBeforeForward(frame.type());
                 link.outgoing(frame, ClientSession.this::queueToServer, toServer::add);
             } else {
                 queueToServer(frame);
