@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Overhead of one plugin on the hot path: pgbench select-only through NeuronDB proxy without
 # plugins and with the plugin PLUGIN, in one run on one PostgreSQL, targets interleaved round
-# by round (the structure of pgbench-compare.sh). Prints TPS (median of ROUNDS), the ratio of
-# the plugin target to the no-plugin one, and each proxy's CPU time per transaction from
-# /proc (which load from other processes on the machine disturbs far less than TPS).
+# by round, in alternating order (the structure of pgbench-compare.sh). Prints TPS (median of
+# ROUNDS), the ratio of the plugin target to the no-plugin one, the median of the per-round
+# ratios (each pairs two runs a few seconds apart, so slow drifts of the machine's load cancel),
+# and each proxy's CPU time per transaction from /proc (which outside load disturbs far less
+# than TPS).
 #
 # Usage: PLUGIN=<id> tests/bench/plugin-overhead.sh   (after the plugin module's package)
 # Knobs: DURATION=15 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared WARMUP=20 EVENT_LOOPS=1
@@ -95,9 +97,15 @@ hz=$(getconf CLK_TCK)
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A results cpu
+paired=""   # per-round TPS ratios (plugin / no-plugins): the two runs of a round share the machine's state
 for t in "${targets[@]}"; do run "${ports[$t]}" "$WARMUP" >/dev/null; done   # warm-up: JIT, caches
+declare -A round_tps
 for r in $(seq 1 "$ROUNDS"); do
-  for t in "${targets[@]}"; do
+  # The order alternates (ABBA...): the target measured second in a round does not always meet
+  # the same drift of the machine's load.
+  order=("${targets[@]}")
+  (( r % 2 == 0 )) && order=("${targets[1]}" "${targets[0]}")
+  for t in "${order[@]}"; do
     if [[ $t == "$PLUGIN" && -n "$DURING_ROUND" ]]; then
       bash -c "$DURING_ROUND" & during_pid=$!
     fi
@@ -107,9 +115,11 @@ for r in $(seq 1 "$ROUNDS"); do
     if [[ -n "$during_pid" ]]; then kill "$during_pid" 2>/dev/null || true; wait "$during_pid" 2>/dev/null || true; during_pid=; fi
     us=$(awk -v d=$((c1 - c0)) -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}')
     results[$t]+="$tps "
+    round_tps[$t]=$tps
     cpu[$t]+="$us "
     printf 'round %d %-12s %10.0f tps  %6s us proxy CPU/tx\n' "$r" "$t" "$tps" "$us"
   done
+  paired+="$(awk -v a="${round_tps[$PLUGIN]}" -v b="${round_tps[no-plugins]}" 'BEGIN{printf "%.4f", (b > 0 ? a / b : 0)}') "
 done
 
 declare -A med medcpu
@@ -125,3 +135,5 @@ for t in "${targets[@]}"; do
 done
 awk -v a="${med[$PLUGIN]}" -v b="${med[no-plugins]}" -v ca="${medcpu[$PLUGIN]}" -v cb="${medcpu[no-plugins]}" \
   'BEGIN{printf "overhead of %s: %.1f%% TPS, %+.1f%% proxy CPU per transaction\n", "'"$PLUGIN"'", (1 - a/b) * 100, (cb > 0 ? (ca/cb - 1) * 100 : 0)}'
+pm=$(tr ' ' '\n' <<<"$paired" | grep . | median)
+awk -v m="$pm" -v all="$paired" 'BEGIN{printf "median of the per-round TPS ratios: x%.3f (%.1f%% overhead); rounds: %s\n", m, (1 - m) * 100, all}'

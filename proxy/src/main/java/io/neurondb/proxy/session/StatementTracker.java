@@ -64,7 +64,8 @@ final class StatementTracker {
         final String sql;
         final RouteNote note;
         final long startNanos;
-        final Instant startedAt;
+        /** Wall-clock start in epoch ms: System.currentTimeMillis is cheaper than Instant.now per statement. */
+        final long startedAtMillis;
         long rows = -1;
         String sqlState;
 
@@ -78,7 +79,7 @@ final class StatementTracker {
             this.note = note;
             boolean timed = kind == Kind.SIMPLE_QUERY || kind == Kind.EXECUTE || kind == Kind.FUNCTION_CALL;
             this.startNanos = timed ? System.nanoTime() : 0;
-            this.startedAt = timed ? Instant.now() : null;
+            this.startedAtMillis = timed ? System.currentTimeMillis() : 0;
         }
     }
 
@@ -238,6 +239,6 @@ final class StatementTracker {
         RouteNote note = p.note == null ? UNKNOWN_PORTAL.note() : p.note;
         sink.accept(new StatementEvent(session.connectionId(), session.database(), session.user(),
                 session.applicationName(), session.clientAddress(), protocol, note.route,
-                p.sql, p.startedAt, duration, p.rows, p.sqlState, SqlNormalizer.lazy(p.sql), note.vector));
+                p.sql, Instant.ofEpochMilli(p.startedAtMillis), duration, p.rows, p.sqlState, SqlNormalizer.lazy(p.sql), note.vector));
     }
 }
