@@ -19,8 +19,10 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code debug}: the session's DEBUG lines are written even when the proxy logs at INFO,
  *       so one client can be traced without raising the whole proxy's level;</li>
+ *   <li>{@code info}: the session's DEBUG lines are left out, also when the proxy logs at DEBUG;</li>
  *   <li>{@code warning} / {@code error}: the session's lines below WARN / ERROR are left out;</li>
- *   <li>{@code info} (every session's default): the proxy's level applies unchanged.</li>
+ *   <li>not set (every session's default, and after RESET; the supplier gives null): the
+ *       proxy's level applies unchanged.</li>
  * </ul>
  * Lines about no session, and TRACE lines, are never changed. Sessions register at their first
  * {@code SET neurondb.log_level}; while none has, the filter costs one emptiness check per
@@ -91,6 +93,7 @@ public final class SessionLogLevels {
         }
         return switch (setting) {
             case "debug" -> FilterReply.ACCEPT;
+            case "info" -> level.levelInt < Level.INFO_INT ? FilterReply.DENY : FilterReply.NEUTRAL;
             case "warning" -> level.levelInt < Level.WARN_INT ? FilterReply.DENY : FilterReply.NEUTRAL;
             case "error" -> level.levelInt < Level.ERROR_INT ? FilterReply.DENY : FilterReply.NEUTRAL;
             default -> FilterReply.NEUTRAL;

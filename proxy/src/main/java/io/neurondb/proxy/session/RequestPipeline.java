@@ -546,7 +546,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             // From the first SET neurondb.log_level on, this session's log lines follow its setting
             // (ClientSession unregisters at close). Sessions that never set it cost the log filter nothing.
             logLevelRegistered = true;
-            io.neurondb.proxy.logging.SessionLogLevels.register(host.info().connectionId(), () -> settings.value(LOG_LEVEL));
+            io.neurondb.proxy.logging.SessionLogLevels.register(host.info().connectionId(), () -> settings.explicitValue(LOG_LEVEL));
         }
         if (set.name() == null) {
             readableTables.clear();

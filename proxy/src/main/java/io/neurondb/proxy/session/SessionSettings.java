@@ -14,6 +14,10 @@ import java.util.Map;
  */
 final class SessionSettings {
 
+    /** Stored for a RESET or SET ... TO DEFAULT: the default applies, and it was not set explicitly. Compared by identity. */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String RESET = new String("<default>");
+
     /**
      * What a setting accepts; values are kept as PostgreSQL shows them. A {@code millis} setting
      * is an integer of milliseconds that also takes PostgreSQL's time units ({@code '2s'}).
@@ -131,7 +135,7 @@ final class SessionSettings {
             pendingResetAll = true;
             return;
         }
-        String v = value == null ? DEFINITIONS.get(name).defaultValue() : canonical(name, value);
+        String v = value == null ? RESET : canonical(name, value);
         if (isLocal) {
             local.put(name, v);
         } else {
@@ -159,6 +163,16 @@ final class SessionSettings {
     }
 
     String value(String name) {
+        String v = explicitValue(name);
+        return v != null ? v : DEFINITIONS.get(name).defaultValue();
+    }
+
+    /**
+     * What the session itself set, or null while it runs on the default (never set, or RESET):
+     * an explicit {@code SET neurondb.log_level = info} means INFO for the session even when the
+     * proxy logs at DEBUG, while the default means the proxy's own level.
+     */
+    String explicitValue(String name) {
         String v = local.get(name);
         if (v == null) {
             v = pending.get(name);
@@ -166,7 +180,7 @@ final class SessionSettings {
         if (v == null && !pendingResetAll) {
             v = committed.get(name);
         }
-        return v != null ? v : DEFINITIONS.get(name).defaultValue();
+        return v == RESET ? null : v;
     }
 
     int intValue(String name) {

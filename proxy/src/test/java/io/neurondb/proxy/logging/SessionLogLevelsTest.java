@@ -30,7 +30,8 @@ class SessionLogLevelsTest {
 
     private Logger logger;
     private ListAppender<ILoggingEvent> lines;
-    private final AtomicReference<String> changing = new AtomicReference<>("info");
+    /** Null: the session never set neurondb.log_level (or RESET it). */
+    private final AtomicReference<String> changing = new AtomicReference<>();
 
     @BeforeEach
     void setUp() {
@@ -92,11 +93,23 @@ class SessionLogLevelsTest {
         logger.debug("conn={} event=before", DEFAULT_CONN);
         changing.set("debug"); // SET neurondb.log_level = debug
         logger.debug("conn={} event=during", DEFAULT_CONN);
-        changing.set("info"); // RESET
+        changing.set(null); // RESET
         logger.debug("conn={} event=after", DEFAULT_CONN);
         SessionLogLevels.unregister(DEBUG_CONN);
         logger.debug("conn={} event=closed", DEBUG_CONN);
         assertThat(messages()).containsExactly("conn=900004 event=during");
+    }
+
+    @Test
+    void anExplicitInfoQuietsTheSessionUnderAProxyAtDebugWhileTheDefaultDoesNot() {
+        logger.setLevel(Level.DEBUG);
+        changing.set("info"); // SET neurondb.log_level = info
+        logger.debug("conn={} event=set_info", DEFAULT_CONN);
+        logger.info("conn={} event=set_info", DEFAULT_CONN);
+        changing.set(null); // RESET: the proxy's level again
+        logger.debug("conn={} event=reset", DEFAULT_CONN);
+        logger.debug("conn={} event=other_session", 123L);
+        assertThat(messages()).containsExactly("conn=900004 event=set_info", "conn=900004 event=reset", "conn=123 event=other_session");
     }
 
     @Test

@@ -23,6 +23,25 @@ class SessionSettingsTest {
     }
 
     @Test
+    void anExplicitValueIsToldApartFromTheDefault() {
+        SessionSettings s = new SessionSettings();
+        assertThat(s.explicitValue("neurondb.log_level")).isNull();
+        assertThat(s.value("neurondb.log_level")).isEqualTo("info");
+        s.applied("neurondb.log_level", "INFO", false); // the default's value, but set by the session
+        s.transactionEnded();
+        assertThat(s.explicitValue("neurondb.log_level")).isEqualTo("info");
+        s.applied("neurondb.log_level", null, false); // RESET
+        assertThat(s.explicitValue("neurondb.log_level")).isNull();
+        assertThat(s.value("neurondb.log_level")).isEqualTo("info");
+        s.transactionEnded();
+        assertThat(s.explicitValue("neurondb.log_level")).isNull();
+        s.applied("neurondb.log_level", "warning", true); // SET LOCAL over the default
+        assertThat(s.explicitValue("neurondb.log_level")).isEqualTo("warning");
+        s.transactionEnded();
+        assertThat(s.explicitValue("neurondb.log_level")).isNull();
+    }
+
+    @Test
     void badConsistencyValueIsRefusedWithTheChoices() {
         SessionSettings.Refusal r = SessionSettings.check("neurondb.consistency", "strong");
         assertThat(r).isNotNull();
