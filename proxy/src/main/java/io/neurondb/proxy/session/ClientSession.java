@@ -459,7 +459,6 @@ public final class ClientSession implements SessionInfo {
         Future<BackendLease> acquired = pooled.acquire();
         if (acquired.succeeded() && Vertx.currentContext() == context) {
             attachLease(acquired.result());
-            link.sendDetached(ClientSession.this::queueToServer, toServer::add);
             return;
         }
         waitForLease(acquired);
@@ -495,7 +494,6 @@ public final class ClientSession implements SessionInfo {
             return;
         }
         attachLease(ar.result());
-        link.sendDetached(ClientSession.this::queueToServer, toServer::add);
         flushToServer();
         releaseClient();
     }
@@ -518,6 +516,8 @@ public final class ClientSession implements SessionInfo {
         if (replay != null) {
             toServer.add(replay);
         }
+        // What the client sent while no connection was held goes out after the settings replay.
+        link.sendDetached(ClientSession.this::queueToServer, toServer::add);
     }
 
     /**

@@ -155,6 +155,9 @@ final class PooledServerLink {
 
     /** After attaching: the detached batch goes to the server, through the usual renaming. */
     void sendDetached(Consumer<Frame> frames, Consumer<Buffer> bytes) {
+        if (detached.isEmpty()) {
+            return; // the usual case: the lease was attached before the first frame
+        }
         java.util.List<Buffer> batch = new java.util.ArrayList<>(detached);
         detached.clear();
         for (Buffer m : batch) {
