@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the proxy's session logger at INFO: a {@code warning} session's INFO line (its server
  * connection terminated) is left out while a default session's same line is written; a
  * {@code debug} session's DEBUG line (its client ending the session) is written while a default
- * session's is not.
+ * session's is not; an explicit {@code info} quiets a session under a proxy at DEBUG.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SessionLogLevelTest {
@@ -78,6 +78,48 @@ class SessionLogLevelTest {
             assertThat(events(lines, tracedConn)).as("debug session").contains("closing");
             assertThat(events(lines, plainClosingConn)).as("default session closing").contains("session_ready")
                     .doesNotContain("closing");
+        } finally {
+            sessionLog.detachAppender(lines);
+            sessionLog.setLevel(before);
+        }
+    }
+
+    /**
+     * With the proxy's session logger at DEBUG, an explicit {@code info} leaves out that
+     * session's DEBUG line (its client ending the session), while a session that RESET it back
+     * and a session that never set it keep theirs.
+     */
+    @Test
+    void anExplicitInfoQuietsASessionUnderAProxyAtDebugAndResetGoesBackToTheProxysLevel() throws Exception {
+        LocalPostgres pg = TestPostgres.shared();
+        Logger sessionLog = (Logger) LoggerFactory.getLogger("io.neurondb.proxy.session.ClientSession");
+        Level before = sessionLog.getLevel();
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        sessionLog.addAppender(lines);
+        sessionLog.setLevel(Level.DEBUG);
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg)) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            ((CompositeMeterRegistry) proxy.proxy().meters()).add(meters);
+            Connection quieted = login(proxy, lines);
+            long quietedConn = lastSessionReady(lines);
+            Connection reset = login(proxy, lines);
+            long resetConn = lastSessionReady(lines);
+            Connection plain = login(proxy, lines);
+            long plainConn = lastSessionReady(lines);
+
+            exec(quieted, "SET neurondb.log_level = info");
+            exec(reset, "SET neurondb.log_level = info");
+            exec(reset, "RESET neurondb.log_level");
+            quieted.close();
+            reset.close();
+            plain.close();
+            await("every session closed", () -> active(meters) == 0);
+
+            assertThat(events(lines, quietedConn)).as("info session: no DEBUG after its SET").contains("session_ready")
+                    .doesNotContain("closing");
+            assertThat(events(lines, resetConn)).as("session back on the proxy's level").contains("closing");
+            assertThat(events(lines, plainConn)).as("default session").contains("closing");
         } finally {
             sessionLog.detachAppender(lines);
             sessionLog.setLevel(before);
