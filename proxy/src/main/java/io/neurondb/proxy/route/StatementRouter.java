@@ -59,6 +59,9 @@ public final class StatementRouter {
      */
     @SuppressWarnings("unchecked")
     public List<PlannedStatement> planQuery(String sql, VectorCatalog catalog) {
+        if (PlainStatements.obvious(sql, catalog)) {
+            return List.of(new PlannedStatement(sql, StatementPlan.Passthrough.PLAIN));
+        }
         Key key = new Key(sql, catalog.version(), true);
         Object hit = cache.getIfPresent(key);
         if (hit != null) {
@@ -75,7 +78,8 @@ public final class StatementRouter {
         return planned;
     }
 
-    private List<PlannedStatement> planAll(String sql, VectorCatalog catalog) {
+    /** Every statement of a simple query planned in full (without the first look); package-private for tests. */
+    List<PlannedStatement> planAll(String sql, VectorCatalog catalog) {
         List<String> statements;
         String sole = StatementSplitter.soleStatement(sql);
         if (sole != null) {

@@ -200,7 +200,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         String sql = FrontendMessages.query(f).sql();
         statements.forgetUnnamed();
         List<PlannedStatement> planned = router.planQuery(sql, catalog());
-        if (planned.stream().allMatch(p -> StatementRouter.isPlain(servedBy(p.plan())))) {
+        if (allPlain(planned)) {
             host.forward(f);
             replies.add(PendingReply.of(PendingReply.Kind.QUERY));
             return;
@@ -411,6 +411,16 @@ final class RequestPipeline implements ReplyQueue.Output {
                 }
             }
         }
+    }
+
+    /** Whether every statement goes to the server as written (a loop: this runs on every simple query). */
+    private static boolean allPlain(List<PlannedStatement> planned) {
+        for (PlannedStatement p : planned) {
+            if (!StatementRouter.isPlain(servedBy(p.plan()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

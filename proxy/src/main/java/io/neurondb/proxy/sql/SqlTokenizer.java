@@ -19,6 +19,9 @@ public final class SqlTokenizer {
 
     private final String sql;
     private int pos;
+    /** The token {@link #advance()} stepped onto: its kind and where it starts ({@code pos} is its end). */
+    private Kind kind;
+    private int tokenStart;
 
     private SqlTokenizer(String sql) {
         this.sql = sql;
@@ -28,66 +31,114 @@ public final class SqlTokenizer {
         return new SqlTokenizer(sql).run();
     }
 
+    /**
+     * A tokenizer that steps over {@code sql}'s tokens one at a time without building them:
+     * for checks that look at every token of every statement and keep none (the router's
+     * test for a plain statement, which runs on each simple query).
+     */
+    public static SqlTokenizer stepping(String sql) {
+        return new SqlTokenizer(sql);
+    }
+
     private List<SqlToken> run() {
         List<SqlToken> out = new ArrayList<>();
-        int n = sql.length();
-        while (true) {
-            skipSpaceAndComments();
-            if (pos >= n) {
-                return out;
-            }
-            int start = pos;
-            char c = sql.charAt(pos);
-            Kind kind;
-            if (c == '\'') {
-                kind = Kind.STRING;
-                quoted('\'', false);
-            } else if ((c == 'e' || c == 'E') && peek(1) == '\'') {
-                kind = Kind.STRING;
-                pos++;
-                quoted('\'', true);
-            } else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && peek(1) == '\'') {
-                kind = Kind.STRING;
-                pos++;
-                quoted('\'', false);
-            } else if ((c == 'u' || c == 'U') && peek(1) == '&' && (peek(2) == '\'' || peek(2) == '"')) {
-                pos += 2;
-                kind = sql.charAt(pos) == '\'' ? Kind.STRING : Kind.QUOTED_IDENTIFIER;
-                quoted(sql.charAt(pos), false);
-            } else if (c == '"') {
-                kind = Kind.QUOTED_IDENTIFIER;
-                quoted('"', false);
-            } else if (c == '$' && Character.isDigit(peek(1))) {
-                kind = Kind.PARAMETER;
-                pos++;
-                while (pos < n && Character.isDigit(sql.charAt(pos))) {
-                    pos++;
-                }
-            } else if (c == '$' && dollarQuoteTagEnd(pos) > 0) {
-                kind = Kind.STRING;
-                dollarQuoted();
-            } else if (isIdentStart(c)) {
-                kind = Kind.WORD;
-                while (pos < n && isIdentPart(sql.charAt(pos))) {
-                    pos++;
-                }
-            } else if (Character.isDigit(c) || (c == '.' && Character.isDigit(peek(1)))) {
-                kind = Kind.NUMBER;
-                number();
-            } else if (OP_CHARS.indexOf(c) >= 0) {
-                kind = Kind.OPERATOR;
-                operator();
-            } else if (c == ':' && peek(1) == ':') {
-                kind = Kind.OPERATOR;
-                pos += 2;
-            } else if ("()[],;.:".indexOf(c) >= 0) {
-                kind = Kind.PUNCTUATION;
-                pos++;
-            } else {
-                throw new SqlSyntaxException("unexpected character '" + c + "' at position " + (pos + 1));
-            }
-            out.add(new SqlToken(kind, sql.substring(start, pos), start, pos));
+        while (advance()) {
+            out.add(new SqlToken(kind, sql.substring(tokenStart, pos), tokenStart, pos));
         }
+        return out;
+    }
+
+    /**
+     * Moves to the next token; false at the end of the text.
+     *
+     * @throws SqlSyntaxException on an unterminated literal or comment, or a character no token starts with
+     */
+    public boolean advance() {
+        skipSpaceAndComments();
+        if (pos >= sql.length()) {
+            kind = null;
+            return false;
+        }
+        tokenStart = pos;
+        kind = scanToken();
+        return true;
+    }
+
+    /** The current token's kind (after {@link #advance()} returned true). */
+    public Kind kind() {
+        return kind;
+    }
+
+    public int start() {
+        return tokenStart;
+    }
+
+    public int end() {
+        return pos;
+    }
+
+    /** Whether the current token's text is {@code text}, ignoring case. */
+    public boolean textIs(String text) {
+        return pos - tokenStart == text.length() && sql.regionMatches(true, tokenStart, text, 0, text.length());
+    }
+
+    /** Whether {@code c} occurs in the current token's text. */
+    public boolean textHas(char c) {
+        int i = sql.indexOf(c, tokenStart);
+        return i >= 0 && i < pos;
+    }
+
+    /** Scans the token at {@code pos} (not blank, not a comment) and returns its kind. */
+    private Kind scanToken() {
+        int n = sql.length();
+        char c = sql.charAt(pos);
+        if (c == '\'') {
+            quoted('\'', false);
+            return Kind.STRING;
+        } else if ((c == 'e' || c == 'E') && peek(1) == '\'') {
+            pos++;
+            quoted('\'', true);
+            return Kind.STRING;
+        } else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && peek(1) == '\'') {
+            pos++;
+            quoted('\'', false);
+            return Kind.STRING;
+        } else if ((c == 'u' || c == 'U') && peek(1) == '&' && (peek(2) == '\'' || peek(2) == '"')) {
+            pos += 2;
+            Kind k = sql.charAt(pos) == '\'' ? Kind.STRING : Kind.QUOTED_IDENTIFIER;
+            quoted(sql.charAt(pos), false);
+            return k;
+        } else if (c == '"') {
+            quoted('"', false);
+            return Kind.QUOTED_IDENTIFIER;
+        } else if (c == '$' && Character.isDigit(peek(1))) {
+            pos++;
+            while (pos < n && Character.isDigit(sql.charAt(pos))) {
+                pos++;
+            }
+            return Kind.PARAMETER;
+        } else if (c == '$' && dollarQuoteTagEnd(pos) > 0) {
+            dollarQuoted();
+            return Kind.STRING;
+        } else if (isIdentStart(c)) {
+            while (pos < n && isIdentPart(sql.charAt(pos))) {
+                pos++;
+            }
+            return Kind.WORD;
+        } else if (Character.isDigit(c) || (c == '.' && Character.isDigit(peek(1)))) {
+            number();
+            return Kind.NUMBER;
+        } else if (OP_CHARS.indexOf(c) >= 0) {
+            operator();
+            return Kind.OPERATOR;
+        } else if (c == ':' && peek(1) == ':') {
+            pos += 2;
+            return Kind.OPERATOR;
+        } else if ("()[],;.:".indexOf(c) >= 0) {
+            pos++;
+            return Kind.PUNCTUATION;
+        }
+        throw new SqlSyntaxException("unexpected character '" + c + "' at position " + (pos + 1));
     }
 
     private char peek(int ahead) {
@@ -220,14 +271,24 @@ public final class SqlTokenizer {
             }
             pos++;
         }
-        String op = sql.substring(start, pos);
-        if (op.length() > 1 && (op.endsWith("+") || op.endsWith("-")) && op.chars().noneMatch(ch -> "~!@#%^&|`?".indexOf(ch) >= 0)) {
-            int keep = op.length();
-            while (keep > 1 && (op.charAt(keep - 1) == '+' || op.charAt(keep - 1) == '-')) {
+        int length = pos - start;
+        char last = sql.charAt(pos - 1);
+        if (length > 1 && (last == '+' || last == '-') && !hasCharOf(start, pos, "~!@#%^&|`?")) {
+            int keep = length;
+            while (keep > 1 && (sql.charAt(start + keep - 1) == '+' || sql.charAt(start + keep - 1) == '-')) {
                 keep--;
             }
             pos = start + keep;
         }
+    }
+
+    private boolean hasCharOf(int from, int to, String chars) {
+        for (int i = from; i < to; i++) {
+            if (chars.indexOf(sql.charAt(i)) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isIdentStart(char c) {

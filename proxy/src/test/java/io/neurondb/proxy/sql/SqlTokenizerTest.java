@@ -85,4 +85,50 @@ class SqlTokenizerTest {
         assertThatThrownBy(() -> SqlTokenizer.tokenize("SELECT /* /* */")).hasMessageContaining("unterminated /* comment");
         assertThatThrownBy(() -> SqlTokenizer.tokenize("SELECT \"abc")).hasMessageContaining("unterminated quoted identifier");
     }
+
+    @Test
+    void steppingMeetsTheSameTokensAsBuildingThem() {
+        List<String> corpus = StatementCorpus.statements();
+        assertThat(corpus).hasSizeGreaterThan(1000);
+        int failed = 0;
+        for (String sql : corpus) {
+            List<SqlToken> built;
+            try {
+                built = SqlTokenizer.tokenize(sql);
+            } catch (SqlSyntaxException e) {
+                failed++;
+                SqlTokenizer t = SqlTokenizer.stepping(sql);
+                assertThatThrownBy(() -> {
+                    while (t.advance()) {
+                        // steps to the same error
+                    }
+                }).as(sql).isInstanceOf(SqlSyntaxException.class).hasMessage(e.getMessage());
+                continue;
+            }
+            SqlTokenizer t = SqlTokenizer.stepping(sql);
+            for (SqlToken expected : built) {
+                assertThat(t.advance()).as(sql).isTrue();
+                assertThat(new SqlToken(t.kind(), sql.substring(t.start(), t.end()), t.start(), t.end())).as(sql).isEqualTo(expected);
+                assertThat(t.textIs(expected.text().toUpperCase(java.util.Locale.ROOT))).as(sql).isTrue();
+            }
+            assertThat(t.advance()).as(sql).isFalse();
+        }
+        assertThat(failed).as("statements with a syntax error in the corpus").isPositive();
+    }
+
+    @Test
+    void steppingComparesTheCurrentTokenOnly() {
+        SqlTokenizer t = SqlTokenizer.stepping("SELECT '[1]' <-> x");
+        assertThat(t.advance()).isTrue();
+        assertThat(t.textIs("select")).isTrue();
+        assertThat(t.textIs("sel")).isFalse();
+        assertThat(t.textHas('[')).isFalse(); // the next token has one, this one not
+        assertThat(t.advance()).isTrue();
+        assertThat(t.kind()).isEqualTo(Kind.STRING);
+        assertThat(t.textHas('[')).isTrue();
+        assertThat(t.advance()).isTrue();
+        assertThat(t.textIs("<->")).isTrue();
+        assertThat(t.advance()).isTrue();
+        assertThat(t.advance()).isFalse();
+    }
 }
