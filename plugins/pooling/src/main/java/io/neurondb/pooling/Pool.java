@@ -363,6 +363,7 @@ final class Pool {
             ServerConnection conn = new ServerConnection(pooler.nextServerId(), this, in.socket(), in.context(),
                     in.parameters(), in.processId(), in.secretKey());
             serverParameters.compareAndSet(null, in.parameters());
+            conn.startReading();
             synchronized (this) {
                 connecting--;
                 all.add(conn);
@@ -374,10 +375,10 @@ final class Pool {
 
     /** Gives a free connection to the longest waiter, or makes it idle. */
     private void handOut(ServerConnection conn) {
-        // The pool's handlers go on before the connection can be seen in the idle list: once it
-        // is there, a session on another thread may take it and set its own, and a watchIdle()
-        // after that would send the new holder's replies to the idle handler (a lost reply, the
-        // client hanging for good).
+        // The pool reads the connection again before it can be seen in the idle list: once it is
+        // there, a session on another thread may take it and make itself the reader, and a
+        // watchIdle() after that would send the new holder's replies to the idle watch (a lost
+        // reply, the client hanging for good).
         conn.watchIdle();
         Waiter w = null;
         boolean test = false;
@@ -477,7 +478,7 @@ final class Pool {
         PgWire.Splitter splitter = new PgWire.Splitter();
         boolean[] failed = new boolean[1];
         long timer = vertx.setTimer(Math.max(1000, settings().serverConnectTimeout().toMillis()), id -> result.tryComplete(false));
-        conn.onData(chunk -> {
+        conn.readByPool(chunk -> {
             try {
                 splitter.feed(chunk, m -> {
                     if (m.type() == PgWire.ERROR_RESPONSE) {
@@ -491,8 +492,7 @@ final class Pool {
             } catch (IllegalStateException e) {
                 result.tryComplete(false);
             }
-        });
-        conn.socket.closeHandler(v -> result.tryComplete(false));
+        }, () -> result.tryComplete(false));
         conn.socket.write(PgWire.query(settings().serverCheckQuery()));
         return result.future().andThen(ar -> vertx.cancelTimer(timer));
     }
@@ -538,7 +538,6 @@ final class Pool {
         }
         String reset = settings().serverResetQuery();
         if (mode() == PoolMode.SESSION && reset != null && !reset.isBlank()) {
-            conn.watchIdle();
             resetThenHandOut(conn, reset);
         } else {
             handOut(conn);
@@ -560,10 +559,11 @@ final class Pool {
         conn.attachments.clear();
         PgWire.Splitter splitter = new PgWire.Splitter();
         boolean[] failed = new boolean[1];
-        conn.onData(chunk -> splitter.feed(chunk, m -> {
+        java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+        conn.readByPool(chunk -> splitter.feed(chunk, m -> {
             if (m.type() == PgWire.ERROR_RESPONSE) {
                 failed[0] = true;
-            } else if (m.type() == PgWire.READY_FOR_QUERY) {
+            } else if (m.type() == PgWire.READY_FOR_QUERY && over.compareAndSet(false, true)) {
                 synchronized (this) {
                     resetting--;
                 }
@@ -574,7 +574,14 @@ final class Pool {
                     handOut(conn);
                 }
             }
-        }));
+        }), () -> {
+            if (over.compareAndSet(false, true)) {
+                synchronized (this) {
+                    resetting--;
+                }
+                serverClosed(conn);
+            }
+        });
         conn.socket.write(PgWire.query(reset));
     }
 

@@ -1,8 +1,15 @@
 package io.neurondb.pooling;
 
 import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
+import io.neurondb.plugin.api.BackendConnectionProvider.LeaseReader;
 import io.neurondb.plugin.api.BackendConnectionProvider.LeaseUsage;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetSocket;
 
 import java.util.Map;
@@ -10,8 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One logged-in server connection of a pool. While lent it belongs to one session (the lease);
- * while idle the pool watches it for the server closing it.
+ * One logged-in server connection of a pool. While lent it belongs to one session (the lease),
+ * which reads it through the reader it gives the lease; while idle the pool watches it for the
+ * server closing it.
  */
 final class ServerConnection {
 
@@ -54,23 +62,84 @@ final class ServerConnection {
         return lifetimeNanos > 0 && nowNanos - createdNanos > lifetimeNanos;
     }
 
-    /** Watches an idle connection: anything the server sends now is unexpected, and a close removes it from the pool. */
-    void watchIdle() {
-        onData(b -> {
+    /** The reader of an idle connection: anything the server sends now is unexpected, and a close removes it from the pool. */
+    private final LeaseReader idleWatch = new LeaseReader() {
+        @Override
+        public void onMessage(Object message) {
             // ParameterStatus or a NOTICE could come; a FATAL (admin shutdown) is followed by a close.
+            ReferenceCountUtil.release(message);
+        }
+
+        @Override
+        public void onClosed() {
+            pool.serverClosed(ServerConnection.this);
+        }
+    };
+
+    /**
+     * Who gets the socket's reads and its close now: the lease holder's reader, or one of the
+     * pool's (the idle watch, a reset or check query, the close). The socket's handlers are set
+     * once, here, and dispatch to it: swapping handlers at every lease and return cost more than
+     * this field.
+     */
+    private volatile LeaseReader reader = idleWatch;
+    private volatile boolean socketClosed;
+    /** The last reader told of the close (each is told once); guarded by this. */
+    private LeaseReader toldOfClose;
+
+    /** Sets the socket's handlers for the connection's life; once, after its login. */
+    void startReading() {
+        ((NetSocketInternal) socket).messageHandler(m -> reader.onMessage(m));
+        socket.closeHandler(v -> {
+            socketClosed = true;
+            tellClosed(reader);
         });
-        socket.closeHandler(v -> pool.serverClosed(this));
         socket.exceptionHandler(e -> socket.close());
     }
 
-    /**
-     * Takes the socket's reads back from the last lease holder: the host reads a lent socket
-     * through its message handler, which a plain data handler does not replace, so that is
-     * reset first (else the pool would never see the answer to its reset or check query).
-     */
-    void onData(io.vertx.core.Handler<io.vertx.core.buffer.Buffer> handler) {
-        ((io.vertx.core.internal.net.NetSocketInternal) socket).messageHandler(null);
-        socket.handler(handler);
+    /** The connection is idle (or between holders): the pool watches it. */
+    void watchIdle() {
+        readBy(idleWatch);
+    }
+
+    /** The pool reads the socket itself (a reset or check query): each read as a Buffer, and what a close does. */
+    void readByPool(Handler<Buffer> reads, Runnable onClose) {
+        readBy(new LeaseReader() {
+            @Override
+            public void onMessage(Object message) {
+                if (message instanceof ByteBuf bytes) {
+                    Buffer chunk = Buffer.buffer(ByteBufUtil.getBytes(bytes));
+                    bytes.release();
+                    reads.handle(chunk);
+                } else {
+                    ReferenceCountUtil.release(message);
+                }
+            }
+
+            @Override
+            public void onClosed() {
+                onClose.run();
+            }
+        });
+    }
+
+    /** Makes {@code r} the reader; a close that came before reaches it too. */
+    private void readBy(LeaseReader r) {
+        reader = r;
+        if (socketClosed) {
+            tellClosed(r);
+        }
+    }
+
+    /** Each reader hears of the close once, though the close may race its switch-over. */
+    private void tellClosed(LeaseReader r) {
+        synchronized (this) {
+            if (toldOfClose == r) {
+                return;
+            }
+            toldOfClose = r;
+        }
+        r.onClosed();
     }
 
     private final io.vertx.core.Promise<Void> gone = io.vertx.core.Promise.promise();
@@ -91,8 +160,8 @@ final class ServerConnection {
             return gone.future();
         }
         state = State.CLOSED;
-        socket.closeHandler(v -> gone.tryComplete());
-        socket.exceptionHandler(e -> socket.close());
+        readByPool(chunk -> {
+        }, gone::tryComplete);
         long timer = vertx.setTimer(2000, id -> {
             socket.close();
             gone.tryComplete();
@@ -120,6 +189,13 @@ final class ServerConnection {
             @Override
             public int secretKey() {
                 return secretKey;
+            }
+
+            @Override
+            public void read(LeaseReader r) {
+                if (!released.get()) {
+                    readBy(r);
+                }
             }
 
             @Override

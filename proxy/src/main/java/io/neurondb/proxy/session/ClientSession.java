@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One client connection and the server connection it runs on: in 1:1 mode the startup and
@@ -104,6 +105,14 @@ public final class ClientSession implements SessionInfo {
     /** Frames decoded from one read, written with one write. */
     private final WriteBatch toServer = new WriteBatch();
     private final WriteBatch toClient = new WriteBatch();
+    // The sinks the hot path hands on, made once: a method reference capturing this is a new
+    // object wherever the JIT does not inline the call it is passed to.
+    private final Consumer<Buffer> clientBytes = this::onClientBytes;
+    private final Consumer<Frame> clientFrames = this::onClientFrame;
+    private final Consumer<Buffer> serverBytes = this::onServerBytes;
+    private final Consumer<Frame> serverFrames = this::onServerFrame;
+    private final Consumer<Frame> framesToServer = this::queueToServer;
+    private final Consumer<Buffer> bytesToServer = toServer::add;
 
     public ClientSession(SessionServices services, NetSocket client) {
         this.services = services;
@@ -162,32 +171,47 @@ public final class ClientSession implements SessionInfo {
     // ---- client side ----
 
     private void onClientMessage(Object message) {
-        clientRead.handle(message, this::onClientBytes, toServer);
+        clientRead.handle(message, clientBytes, toServer);
     }
 
     private void onClientBytes(Buffer chunk) {
         if (state != SessionState.CLOSED) {
             services.meters().received(chunk.length());
-            decodeClient(() -> clientDecoder.feed(chunk, this::onClientFrame));
+            decodingClient++;
+            try {
+                clientDecoder.feed(chunk, clientFrames);
+            } catch (RuntimeException e) {
+                onDecodeFailure(e);
+                return;
+            } finally {
+                decodingClient--;
+            }
+            flushToServer();
+            flushToClient();
         }
     }
 
-    /** Runs the client decoder (new bytes, or a resume) and forwards what it produced. */
-    private void decodeClient(Runnable decoding) {
+    /** Resumes the client decoder and forwards what it produced. */
+    private void resumeClientDecoder() {
+        decodingClient++;
         try {
-            decodingClient++;
-            decoding.run();
-        } catch (ProtocolException e) {
-            failClient(ErrorFields.fatal(e.sqlState(), e.getMessage()), "protocol_violation");
-            return;
+            clientDecoder.resume(clientFrames);
         } catch (RuntimeException e) {
-            internalError(e);
+            onDecodeFailure(e);
             return;
         } finally {
             decodingClient--;
         }
         flushToServer();
         flushToClient();
+    }
+
+    private void onDecodeFailure(RuntimeException e) {
+        if (e instanceof ProtocolException p) {
+            failClient(ErrorFields.fatal(p.sqlState(), p.getMessage()), "protocol_violation");
+        } else {
+            internalError(e);
+        }
     }
 
     /** Inside the client decoder's loop: a resume (releaseClient) must not run it again from within. */
@@ -507,39 +531,56 @@ public final class ClientSession implements SessionInfo {
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
         clientToServer = new FlowControl(client, server);
         serverToClient = new FlowControl(server, client);
-        NetSocket mine = server;
-        ((NetSocketInternal) server).messageHandler(message -> onSessionThread(mine, () -> onServerMessage(message), message));
-        server.closeHandler(v -> onSessionThread(mine, this::onServerClosed, null));
-        server.exceptionHandler(e -> log.debug("conn={} event=server_socket_error error=\"{}\"", connectionId, e.toString()));
+        l.read(new LeaseReads(server));
         services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
         Buffer replay = link.attach(l.attachments());
         if (replay != null) {
             toServer.add(replay);
         }
         // What the client sent while no connection was held goes out after the settings replay.
-        link.sendDetached(ClientSession.this::queueToServer, toServer::add);
+        link.sendDetached(framesToServer, bytesToServer);
     }
 
     /**
-     * Runs a server socket's event on this session's event loop: a pooled connection may live
-     * on another. Events of a connection the session no longer holds are dropped.
+     * The reads and the close of one lease's server connection, run on this session's event
+     * loop (a pooled connection may live on another). Events of a connection the session no
+     * longer holds are dropped.
      */
-    private void onSessionThread(NetSocket socket, Runnable action, Object message) {
-        if (Vertx.currentContext() == context) {
-            if (server == socket && state != SessionState.CLOSED) {
-                action.run();
-            } else {
-                io.netty.util.ReferenceCountUtil.release(message);
-            }
-            return;
+    private final class LeaseReads implements BackendConnectionProvider.LeaseReader {
+        private final NetSocket socket;
+
+        LeaseReads(NetSocket socket) {
+            this.socket = socket;
         }
-        context.runOnContext(v -> {
-            if (server == socket && state != SessionState.CLOSED) {
-                action.run();
+
+        @Override
+        public void onMessage(Object message) {
+            if (Vertx.currentContext() == context) {
+                onLeaseEvent(message);
             } else {
-                io.netty.util.ReferenceCountUtil.release(message);
+                context.runOnContext(v -> onLeaseEvent(message));
             }
-        });
+        }
+
+        @Override
+        public void onClosed() {
+            if (Vertx.currentContext() == context) {
+                onLeaseEvent(null);
+            } else {
+                context.runOnContext(v -> onLeaseEvent(null));
+            }
+        }
+
+        /** A read, or the close when {@code message} is null. */
+        private void onLeaseEvent(Object message) {
+            if (server != socket || state == SessionState.CLOSED) {
+                io.netty.util.ReferenceCountUtil.release(message);
+            } else if (message == null) {
+                onServerClosed();
+            } else {
+                onServerMessage(message);
+            }
+        }
     }
 
     /** The lease goes back: the server connection is the pool's again. */
@@ -651,9 +692,6 @@ public final class ClientSession implements SessionInfo {
         resumeClientDecoder();
     }
 
-    private void resumeClientDecoder() {
-        decodeClient(() -> clientDecoder.resume(this::onClientFrame));
-    }
 
     private void onClientWork(Frame frame) {
         if (pooled != null && console == null && pipeline == null && !startPipeline()) {
@@ -733,7 +771,7 @@ public final class ClientSession implements SessionInfo {
             }
             if (link != null) {
                 leaseBeforeForward(frame.type());
-                link.outgoing(frame, ClientSession.this::queueToServer, toServer::add);
+                link.outgoing(frame, framesToServer, bytesToServer);
             } else {
                 queueToServer(frame);
             }
@@ -749,7 +787,7 @@ public final class ClientSession implements SessionInfo {
             int at = 0;
             while (at < message.length()) {
                 int end = at + 1 + message.getInt(at + 1);
-                link.outgoing(new Frame(message.getByte(at), message, at, end), ClientSession.this::queueToServer, toServer::add);
+                link.outgoing(new Frame(message.getByte(at), message, at, end), framesToServer, bytesToServer);
                 at = end;
             }
         }
@@ -878,7 +916,7 @@ public final class ClientSession implements SessionInfo {
     // ---- server side ----
 
     private void onServerMessage(Object message) {
-        serverRead.handle(message, this::onServerBytes, toClient);
+        serverRead.handle(message, serverBytes, toClient);
     }
 
     private void onServerBytes(Buffer chunk) {
@@ -889,7 +927,7 @@ public final class ClientSession implements SessionInfo {
             link.usage.fromServer(chunk.length());
         }
         try {
-            serverDecoder.feed(chunk, this::onServerFrame);
+            serverDecoder.feed(chunk, serverFrames);
         } catch (ProtocolException e) {
             log.error("conn={} event=server_protocol_violation error=\"{}\"", connectionId, e.getMessage());
             flushToClient();

@@ -29,9 +29,6 @@ final class SessionVariables {
             "idle_in_transaction_session_timeout", "standard_conforming_strings", "bytea_output");
     private static final List<String> TRACKED_PREFIXES = List.of("hnsw.", "ivfflat.", "neurondb.");
 
-    /** Key under which a server connection's applied settings live in its lease attachments. */
-    static final String APPLIED = "session-variables";
-
     private final Map<String, String> startup = new HashMap<>();
     private final Map<String, String> wanted = new LinkedHashMap<>();
     /** SETs and RESETs (value null) waiting for their transaction's end. */

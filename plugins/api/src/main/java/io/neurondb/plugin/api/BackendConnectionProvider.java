@@ -108,11 +108,34 @@ public interface BackendConnectionProvider extends ExtensionPoint {
         void close();
     }
 
+    /** Receives a lent server connection's reads and its close, on the connection's event loop. */
+    interface LeaseReader {
+
+        /** One read: a Netty {@code ByteBuf} the reader owns (and releases), as Vert.x's message handler gives it. */
+        void onMessage(Object message);
+
+        /** The server closed the connection, or it broke. */
+        void onClosed();
+    }
+
     /** A server connection on loan to one client session. */
     interface BackendLease {
 
-        /** The logged-in server socket, idle and ready for queries; the host sets its handlers while it holds the lease. */
+        /** The logged-in server socket, idle and ready for queries: the host writes to it while it holds the lease. */
         NetSocket socket();
+
+        /**
+         * Sends what the server sends on this connection, and its close, to {@code reader} until
+         * the lease is released. A connection the server already closed reports that to the
+         * reader at once. Providers that lend a connection over and over should keep one set of
+         * socket handlers for the connection's life and switch the reader they dispatch to:
+         * replacing the socket's handlers at every lease and every return was a measurable part
+         * of a pooled transaction. The default sets the socket's handlers.
+         */
+        default void read(LeaseReader reader) {
+            ((io.vertx.core.internal.net.NetSocketInternal) socket()).messageHandler(reader::onMessage);
+            socket().closeHandler(v -> reader.onClosed());
+        }
 
         /** The server's process id and secret key (BackendKeyData): where the client's cancels go. */
         int processId();
