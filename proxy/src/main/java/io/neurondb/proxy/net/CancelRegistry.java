@@ -19,46 +19,54 @@ public final class CancelRegistry {
     public record CancelTarget(HostAndPort server, BackendKeyData serverKey) {
     }
 
-    /** Per issued key, where its cancels go now: retargeting (twice per pooled transaction) is a field write, not a map update. */
-    private static final class Slot {
-        volatile CancelTarget target;
+    /**
+     * One issued key and where its cancels go now. The session keeps it: retargeting (twice per
+     * pooled transaction) is a field write, not a map lookup.
+     */
+    public static final class Registration {
+        private final BackendKeyData key;
+        private volatile CancelTarget target;
 
-        Slot(CancelTarget target) {
+        private Registration(BackendKeyData key, CancelTarget target) {
+            this.key = key;
             this.target = target;
+        }
+
+        /** The key the client was given. */
+        public BackendKeyData key() {
+            return key;
+        }
+
+        /** Points the key at another server connection (pooling moves clients around). */
+        public void retarget(CancelTarget to) {
+            target = to;
         }
     }
 
-    private final ConcurrentHashMap<Long, Slot> targets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Registration> targets = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
 
     /** Issues a fresh client-facing key for {@code target}. */
-    public BackendKeyData register(CancelTarget target) {
+    public Registration register(CancelTarget target) {
         while (true) {
             // Positive process ids: some clients print or parse them as PIDs.
             BackendKeyData key = new BackendKeyData(1 + random.nextInt(Integer.MAX_VALUE - 1), random.nextInt());
-            if (targets.putIfAbsent(key.asLong(), new Slot(target)) == null) {
-                return key;
+            Registration r = new Registration(key, target);
+            if (targets.putIfAbsent(key.asLong(), r) == null) {
+                return r;
             }
         }
     }
 
-    /** Points an issued key at another server connection (pooling moves clients around). */
-    public void retarget(BackendKeyData clientKey, CancelTarget target) {
-        Slot slot = targets.get(clientKey.asLong());
-        if (slot != null) {
-            slot.target = target;
-        }
-    }
-
-    public void unregister(BackendKeyData clientKey) {
-        if (clientKey != null) {
-            targets.remove(clientKey.asLong());
+    public void unregister(Registration registration) {
+        if (registration != null) {
+            targets.remove(registration.key.asLong(), registration);
         }
     }
 
     public Optional<CancelTarget> lookup(int processId, int secretKey) {
-        Slot slot = targets.get(new BackendKeyData(processId, secretKey).asLong());
-        return Optional.ofNullable(slot == null ? null : slot.target);
+        Registration r = targets.get(new BackendKeyData(processId, secretKey).asLong());
+        return Optional.ofNullable(r == null ? null : r.target);
     }
 
     public int size() {

@@ -6,6 +6,7 @@ import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
 import io.neurondb.plugin.api.BackendConnectionProvider.PoolMode;
 import io.neurondb.plugin.api.BackendConnectionProvider.PooledClient;
 import io.neurondb.plugin.api.BackendUnavailableException;
+import io.neurondb.proxy.net.CancelRegistry;
 import io.neurondb.proxy.net.CancelRegistry.CancelTarget;
 import io.neurondb.proxy.logging.SessionLogLevels;
 import io.neurondb.proxy.protocol.AuthenticationRequest;
@@ -78,7 +79,8 @@ public final class ClientSession implements SessionInfo {
     /** Holds reading the client while the server's channel is full (COPY IN), and the reverse. */
     private FlowControl clientToServer;
     private FlowControl serverToClient;
-    private BackendKeyData clientKey;
+    /** The cancel key the client was given, and where its cancels go now. */
+    private CancelRegistry.Registration cancelKey;
     private boolean serverReportedFatal;
     private long loginTimer = -1;
     /** The engine side of the client's database, opened while the client logs in. */
@@ -403,8 +405,8 @@ public final class ClientSession implements SessionInfo {
                 }
             }
             shown.forEach((k, v) -> queueToClient(MessageWriter.typed(PgProtocol.PARAMETER_STATUS, k.length() + v.length() + 2).cstring(k).cstring(v).finish()));
-            clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), null));
-            queueToClient(clientKey.encode());
+            cancelKey = services.cancels().register(new CancelTarget(services.upstream().server(), null));
+            queueToClient(cancelKey.key().encode());
             queueToClient(TransactionStatus.IDLE.encodeReadyForQuery());
             transition(SessionState.READY);
             if (pooled.console()) {
@@ -532,7 +534,7 @@ public final class ClientSession implements SessionInfo {
         clientToServer = new FlowControl(client, server);
         serverToClient = new FlowControl(server, client);
         l.read(new LeaseReads(server));
-        services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
+        cancelKey.retarget(new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
         Buffer replay = link.attach(l.attachments());
         if (replay != null) {
             toServer.add(replay);
@@ -600,7 +602,7 @@ public final class ClientSession implements SessionInfo {
         server = null;
         serverDecoder = null;
         link.detach();
-        services.cancels().retarget(clientKey, new CancelTarget(services.upstream().server(), null));
+        cancelKey.retarget(new CancelTarget(services.upstream().server(), null));
         l.release(reusable, link.usage.take());
     }
 
@@ -901,7 +903,7 @@ public final class ClientSession implements SessionInfo {
         log.debug("conn={} event=client_closed state={}", connectionId, state);
         boolean wasReady = state == SessionState.READY;
         transition(SessionState.CLOSED);
-        services.cancels().unregister(clientKey);
+        services.cancels().unregister(cancelKey);
         if (pooled != null) {
             endPooled();
         } else if (server != null) {
@@ -962,8 +964,8 @@ public final class ClientSession implements SessionInfo {
             case PgProtocol.AUTHENTICATION -> queueAuthenticationRequest(frame);
             case PgProtocol.BACKEND_KEY_DATA -> {
                 BackendKeyData serverKey = BackendKeyData.decode(frame);
-                clientKey = services.cancels().register(new CancelTarget(services.upstream().server(), serverKey));
-                queueToClient(clientKey.encode());
+                cancelKey = services.cancels().register(new CancelTarget(services.upstream().server(), serverKey));
+                queueToClient(cancelKey.key().encode());
             }
             case PgProtocol.PARAMETER_STATUS -> {
                 noteParameter(frame);
@@ -1114,7 +1116,7 @@ public final class ClientSession implements SessionInfo {
             sendToClient(ErrorFields.fatal(SqlState.CONNECTION_FAILURE, "server closed the connection unexpectedly").encodeError());
         }
         transition(SessionState.CLOSED);
-        services.cancels().unregister(clientKey);
+        services.cancels().unregister(cancelKey);
         if (pooled != null) {
             returnLease(false);
             endPooled();
@@ -1146,7 +1148,7 @@ public final class ClientSession implements SessionInfo {
         }
         log.debug("conn={} event=closing reason={}", connectionId, reason);
         transition(SessionState.CLOSED);
-        services.cancels().unregister(clientKey);
+        services.cancels().unregister(cancelKey);
         client.end();
         if (pooled != null) {
             endPooled();

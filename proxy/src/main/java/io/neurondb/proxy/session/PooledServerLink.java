@@ -47,6 +47,19 @@ final class PooledServerLink {
     private record Entry(Owed owed, String name) {
     }
 
+    /** The entries without a statement name, made once: one is owed for nearly every message. */
+    private static final Map<Owed, Entry> UNNAMED = new java.util.EnumMap<>(Owed.class);
+
+    static {
+        for (Owed o : Owed.values()) {
+            UNNAMED.put(o, new Entry(o, null));
+        }
+    }
+
+    private static Entry unnamed(Owed owed) {
+        return UNNAMED.get(owed);
+    }
+
     /** A client statement: its server name and the Parse that creates it there. */
     private record ClientStatement(String serverName, Buffer serverParse) {
     }
@@ -99,7 +112,7 @@ final class PooledServerLink {
         if (replay == null) {
             return null;
         }
-        owed.add(new Entry(Owed.SYNC_HIDDEN, null));
+        owed.add(unnamed(Owed.SYNC_HIDDEN));
         return MessageWriter.typed(PgProtocol.QUERY, replay.length() + 8).cstring(replay).finish();
     }
 
@@ -190,21 +203,23 @@ final class PooledServerLink {
         byte type = f.type();
         switch (type) {
             case PgProtocol.SYNC, PgProtocol.FUNCTION_CALL -> {
-                owed.add(new Entry(Owed.SYNC_SHOWN, null));
+                owed.add(unnamed(Owed.SYNC_SHOWN));
                 sentSinceSync = false;
                 frames.accept(f);
             }
             case PgProtocol.QUERY -> {
-                String sql = f.reader().readCString();
-                variables.sawSql(sql);
                 usage.querySent();
-                owed.add(new Entry(Owed.SYNC_SHOWN, null));
+                owed.add(unnamed(Owed.SYNC_SHOWN));
                 sentSinceSync = false;
-                if (renameStatements && isListen(sql)) {
-                    bytes.accept(MessageWriter.typed(PgProtocol.QUERY, LISTEN_REFUSAL.length() + 1).cstring(LISTEN_REFUSAL).finish());
-                } else {
-                    frames.accept(f);
+                if (mayBeSetOrListen(f)) {
+                    String sql = f.reader().readCString();
+                    variables.sawSql(sql);
+                    if (renameStatements && isListen(sql)) {
+                        bytes.accept(MessageWriter.typed(PgProtocol.QUERY, LISTEN_REFUSAL.length() + 1).cstring(LISTEN_REFUSAL).finish());
+                        return;
+                    }
                 }
+                frames.accept(f);
             }
             case PgProtocol.PARSE -> {
                 sentSinceSync = true;
@@ -233,14 +248,14 @@ final class PooledServerLink {
         String sql = r.readCString();
         variables.sawSql(sql);
         if (renameStatements && isListen(sql)) {
-            owed.add(new Entry(Owed.PARSE_SHOWN, null));
+            owed.add(unnamed(Owed.PARSE_SHOWN));
             Buffer rest = rest(f, r);
             bytes.accept(MessageWriter.typed(PgProtocol.PARSE, LISTEN_REFUSAL.length() + rest.length() + name.length() + 2)
                     .cstring(name).cstring(LISTEN_REFUSAL).bytes(rest).finish());
             return;
         }
         if (!renameStatements || name.isEmpty()) {
-            owed.add(new Entry(Owed.PARSE_SHOWN, null));
+            owed.add(unnamed(Owed.PARSE_SHOWN));
             frames.accept(f);
             return;
         }
@@ -251,7 +266,7 @@ final class PooledServerLink {
         statements.put(name, new ClientStatement(serverName, serverParse));
         if (prepared.containsKey(serverName)) {
             prepared.get(serverName); // touch: most recently used
-            owed.add(new Entry(Owed.PARSE_AS_CLOSE, null));
+            owed.add(unnamed(Owed.PARSE_AS_CLOSE));
             bytes.accept(close((byte) 'S', NEVER_EXISTS));
             return;
         }
@@ -263,7 +278,7 @@ final class PooledServerLink {
         if (prepared.size() >= maxPrepared) {
             String evicted = prepared.keySet().iterator().next();
             prepared.remove(evicted);
-            owed.add(new Entry(Owed.CLOSE_HIDDEN, null));
+            owed.add(unnamed(Owed.CLOSE_HIDDEN));
             bytes.accept(close((byte) 'S', evicted));
         }
         prepared.put(serverName, Boolean.TRUE);
@@ -294,7 +309,7 @@ final class PooledServerLink {
         ClientStatement s = renameStatements && kind == 'S' && !name.isEmpty() ? statements.get(name) : null;
         if (s == null) {
             if (close) {
-                owed.add(new Entry(Owed.CLOSE_SHOWN, null));
+                owed.add(unnamed(Owed.CLOSE_SHOWN));
             }
             frames.accept(f);
             return;
@@ -302,7 +317,7 @@ final class PooledServerLink {
         if (close) {
             // The server's copy stays for other clients; this client just forgets the name.
             statements.remove(name);
-            owed.add(new Entry(Owed.CLOSE_SHOWN, null));
+            owed.add(unnamed(Owed.CLOSE_SHOWN));
             bytes.accept(close((byte) 'S', NEVER_EXISTS));
             return;
         }
@@ -422,6 +437,53 @@ final class PooledServerLink {
     private static final String LISTEN_REFUSAL = "DO $ndb$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', "
             + "MESSAGE = 'LISTEN is not supported in transaction pooling mode', "
             + "HINT = 'Use a session-mode pool (pool_mode: session) for clients that LISTEN.'; END$ndb$";
+
+    /**
+     * Whether a Query's text is worth decoding for {@link SessionVariables#sawSql} and
+     * {@link #isListen}: it starts with SET, RESET or LISTEN (case ignored; after ASCII blanks,
+     * or with anything non-ASCII first), or text follows a {@code ;}. Most queries are neither,
+     * and decoding every text again (the pipeline already did) showed in the pooled profile.
+     * Byte by byte: a {@code ;} byte is never part of a multi-byte UTF-8 character.
+     */
+    static boolean mayBeSetOrListen(Frame query) {
+        Buffer b = query.source();
+        int end = query.end() - 1; // the text's terminating zero
+        int i = query.start() + PgProtocol.TYPED_HEADER_LENGTH;
+        while (i < end && isAsciiBlank(b.getByte(i))) {
+            i++;
+        }
+        if (i < end && (b.getByte(i) < 0 || startsWithIgnoreCase(b, i, end, "set") || startsWithIgnoreCase(b, i, end, "reset")
+                || startsWithIgnoreCase(b, i, end, "listen"))) {
+            return true;
+        }
+        for (; i < end; i++) {
+            if (b.getByte(i) == ';') {
+                for (int j = i + 1; j < end; j++) {
+                    if (!isAsciiBlank(b.getByte(j))) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAsciiBlank(byte c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x0B;
+    }
+
+    private static boolean startsWithIgnoreCase(Buffer b, int at, int end, String word) {
+        if (end - at < word.length()) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (Character.toLowerCase((char) b.getByte(at + k)) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static boolean isListen(String sql) {
         String s = sql.stripLeading();

@@ -20,7 +20,7 @@ class CancelRegistryTest {
         Set<Long> seen = new HashSet<>();
         for (int i = 0; i < 10_000; i++) {
             BackendKeyData serverKey = new BackendKeyData(i, i * 31);
-            BackendKeyData issued = registry.register(new CancelTarget(SERVER, serverKey));
+            BackendKeyData issued = registry.register(new CancelTarget(SERVER, serverKey)).key();
             assertThat(issued.processId()).isPositive();
             assertThat(seen.add(issued.asLong())).isTrue();
             assertThat(registry.lookup(issued.processId(), issued.secretKey()))
@@ -32,11 +32,12 @@ class CancelRegistryTest {
     @Test
     void aGuessedOrRetiredKeyFindsNothing() {
         CancelRegistry registry = new CancelRegistry();
-        BackendKeyData issued = registry.register(new CancelTarget(SERVER, new BackendKeyData(7, 8)));
+        CancelRegistry.Registration registration = registry.register(new CancelTarget(SERVER, new BackendKeyData(7, 8)));
+        BackendKeyData issued = registration.key();
         // The server's own key is never valid at the proxy: clients only ever saw the issued one.
         assertThat(registry.lookup(7, 8)).isEmpty();
         assertThat(registry.lookup(issued.processId(), issued.secretKey() + 1)).isEmpty();
-        registry.unregister(issued);
+        registry.unregister(registration);
         assertThat(registry.lookup(issued.processId(), issued.secretKey())).isEmpty();
         assertThat(registry.size()).isZero();
     }
@@ -44,9 +45,10 @@ class CancelRegistryTest {
     @Test
     void retargetMovesAKeyToAnotherServerConnection() {
         CancelRegistry registry = new CancelRegistry();
-        BackendKeyData issued = registry.register(new CancelTarget(SERVER, new BackendKeyData(1, 1)));
+        CancelRegistry.Registration registration = registry.register(new CancelTarget(SERVER, new BackendKeyData(1, 1)));
+        BackendKeyData issued = registration.key();
         CancelTarget moved = new CancelTarget(new HostAndPort("127.0.0.1", 5433), new BackendKeyData(2, 2));
-        registry.retarget(issued, moved);
+        registration.retarget(moved);
         assertThat(registry.lookup(issued.processId(), issued.secretKey())).contains(moved);
     }
 }
