@@ -73,7 +73,7 @@ final class PooledServerLink {
     private boolean errorInTransaction;
     private boolean rolledBack;
     private LinkedHashMap<String, Boolean> prepared;
-    private Map<String, String> applied;
+    private AppliedSettings applied;
     /** What the client does on its server connections, for the provider's SHOW STATS. */
     final LeaseUsageCounter usage = new LeaseUsageCounter();
     /** Messages the client sent while the session holds no server connection (copies), in order. */
@@ -90,7 +90,7 @@ final class PooledServerLink {
         /** Names prepared on the connection, least recently used first. */
         final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
         /** The session settings the connection has (see {@link SessionVariables#replayFor}). */
-        final Map<String, String> applied = new HashMap<>();
+        final AppliedSettings applied = new AppliedSettings();
     }
 
     private static final String STATE = "neurondb-link-state";
@@ -381,7 +381,7 @@ final class PooledServerLink {
                 }
                 TransactionStatus status = TransactionStatus.fromReadyForQuery(f);
                 if (status == TransactionStatus.IDLE) {
-                    variables.transactionEnded(!errorInTransaction && !rolledBack, applied == null ? new HashMap<>() : applied);
+                    variables.transactionEnded(!errorInTransaction && !rolledBack, applied == null ? new AppliedSettings() : applied);
                     errorInTransaction = false;
                     rolledBack = false;
                 }
@@ -424,7 +424,8 @@ final class PooledServerLink {
                 prepared.clear();
             }
             if (tag.equals("DISCARD ALL") && applied != null) {
-                applied.clear();
+                applied.values.clear();
+                applied.changed();
             }
         }
     }

@@ -34,6 +34,40 @@ final class SessionVariables {
     /** SETs and RESETs (value null) waiting for their transaction's end. */
     private final List<String[]> pending = new ArrayList<>();
     private boolean pendingResetAll;
+    /** Of {@link #wanted}; null after it changed, taken again when next asked for. */
+    private Fingerprint fingerprint;
+
+    /**
+     * 128 bits of SHA-256 over settings in name order. Collision-resistant on purpose: two
+     * sessions whose settings print alike share a server connection's settings without a
+     * replay, and a client that could craft a collision could leave another on its search_path.
+     */
+    record Fingerprint(long high, long low) {
+
+        static Fingerprint of(Map<String, String> settings) {
+            try {
+                java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+                for (Map.Entry<String, String> e : new java.util.TreeMap<>(settings).entrySet()) {
+                    // Names and values are query text, which holds no zero byte: it separates them.
+                    d.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    d.update((byte) 0);
+                    d.update(e.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    d.update((byte) 0);
+                }
+                java.nio.ByteBuffer digest = java.nio.ByteBuffer.wrap(d.digest());
+                return new Fingerprint(digest.getLong(), digest.getLong());
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private Fingerprint fingerprint() {
+        if (fingerprint == null) {
+            fingerprint = Fingerprint.of(wanted);
+        }
+        return fingerprint;
+    }
 
     static boolean tracked(String name) {
         return TRACKED.contains(name) || TRACKED_PREFIXES.stream().anyMatch(name::startsWith);
@@ -47,6 +81,7 @@ final class SessionVariables {
                 String sql = literal(v);
                 startup.put(name, sql);
                 wanted.put(name, sql);
+                fingerprint = null;
             }
         });
     }
@@ -156,12 +191,14 @@ final class SessionVariables {
     }
 
     /** The transaction ended (ReadyForQuery 'I'); {@code committed} false when it failed or rolled back. */
-    void transactionEnded(boolean committed, Map<String, String> applied) {
-        if (committed) {
+    void transactionEnded(boolean committed, AppliedSettings applied) {
+        if (committed && (pendingResetAll || !pending.isEmpty())) {
+            fingerprint = null;
+            applied.changed();
             if (pendingResetAll) {
                 wanted.clear();
                 wanted.putAll(startup);
-                applied.clear();
+                applied.values.clear();
                 // RESET ALL on the server brings back the server's defaults, not the client's startup values.
             }
             for (String[] p : pending) {
@@ -172,9 +209,9 @@ final class SessionVariables {
                     wanted.put(p[0], value);
                 }
                 if (p[1] == null) {
-                    applied.remove(p[0]);
+                    applied.values.remove(p[0]);
                 } else {
-                    applied.put(p[0], p[1]);
+                    applied.values.put(p[0], p[1]);
                 }
             }
         }
@@ -187,10 +224,16 @@ final class SessionVariables {
     }
 
     /**
-     * The statements that give a server connection with {@code applied} settings this
-     * session's, or null when they already match; {@code applied} is updated as if they ran.
+     * The statements that give a server connection with {@code settings} this session's, or
+     * null when they already match (at once when their fingerprints do); {@code settings} is
+     * updated as if the statements ran.
      */
-    String replayFor(Map<String, String> applied) {
+    String replayFor(AppliedSettings settings) {
+        Fingerprint mine = fingerprint();
+        if (mine.equals(settings.fingerprint())) {
+            return null;
+        }
+        Map<String, String> applied = settings.values;
         StringBuilder sql = null;
         for (Map.Entry<String, String> e : wanted.entrySet()) {
             if (!e.getValue().equals(applied.get(e.getKey()))) {
@@ -202,12 +245,12 @@ final class SessionVariables {
                 sql = append(sql, "RESET " + identifier(name));
             }
         }
-        if (sql == null) {
-            return null;
+        if (sql != null) {
+            applied.clear();
+            applied.putAll(wanted);
         }
-        applied.clear();
-        applied.putAll(wanted);
-        return sql.toString();
+        settings.matched(mine);
+        return sql == null ? null : sql.toString();
     }
 
     private static StringBuilder append(StringBuilder sb, String statement) {
