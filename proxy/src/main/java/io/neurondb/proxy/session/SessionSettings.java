@@ -59,6 +59,11 @@ final class SessionSettings {
     private final Map<String, String> local = new HashMap<>();
     /** RESET ALL seen in the current transaction. */
     private boolean pendingResetAll;
+    /**
+     * Whether this transaction SET anything: most end without, and then the ends below touch no
+     * map (per-session state is cold when one of many pooled clients gets its turn).
+     */
+    private boolean setInTransaction;
 
     /** The value a session starts with for {@code name}, one of the settings this class owns. */
     static String defaultOf(String name) {
@@ -129,6 +134,7 @@ final class SessionSettings {
 
     /** The server accepted {@code SET name = value} (null = DEFAULT/RESET); {@code name} null = RESET ALL. */
     void applied(String name, String value, boolean isLocal) {
+        setInTransaction = true;
         if (name == null) {
             pending.clear();
             local.clear();
@@ -146,6 +152,10 @@ final class SessionSettings {
 
     /** The transaction rolled back (ROLLBACK, or an error outside a transaction block). */
     void rolledBack() {
+        if (!setInTransaction) {
+            return;
+        }
+        setInTransaction = false;
         pending.clear();
         local.clear();
         pendingResetAll = false;
@@ -153,6 +163,10 @@ final class SessionSettings {
 
     /** ReadyForQuery said idle: whatever is pending now belongs to the session. */
     void transactionEnded() {
+        if (!setInTransaction) {
+            return;
+        }
+        setInTransaction = false;
         if (pendingResetAll) {
             committed.clear();
             pendingResetAll = false;
