@@ -187,11 +187,12 @@ final class PooledServerLink {
         if (detached.isEmpty()) {
             return; // the usual case: the lease was attached before the first frame
         }
-        java.util.List<Buffer> batch = new java.util.ArrayList<>(detached);
-        detached.clear();
-        for (Buffer m : batch) {
+        // Attached now, so outgoing() sends and never adds to the list while it is walked.
+        for (int i = 0, n = detached.size(); i < n; i++) {
+            Buffer m = detached.get(i);
             outgoing(new Frame(m.getByte(0), m, 0, m.length()), frames, bytes);
         }
+        detached.clear();
     }
 
     /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}; kept aside while no server connection is held. */
