@@ -53,11 +53,15 @@ final class Pool {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private final List<ServerConnection> all = new ArrayList<>();
     private int connecting;
+    /** The event loops the connections being opened will live on (null: the opener's own); guarded by this. */
+    private final List<Context> connectingOn = new ArrayList<>();
     private int resetting;
     /** Connections running server_check_query before they are lent. */
     private int testing;
     /** Clients logged in to this pool (for cl_active). */
     private int clients;
+    /** Their sessions' event loops, one entry per client: where new connections should live. */
+    private final List<Context> clientLoops = new ArrayList<>();
     /** Server logins that failed, for metrics. */
     final AtomicLong loginFailures = new AtomicLong();
     /** No login before this instant (System.nanoTime) after one failed; guarded by this. */
@@ -110,12 +114,15 @@ final class Pool {
         credentials = c;
     }
 
-    synchronized void clientJoined() {
+    /** A client logged in to this pool; {@code loop} is its session's event loop (null if unknown). */
+    synchronized void clientJoined(Context loop) {
         clients++;
+        clientLoops.add(loop);
     }
 
-    synchronized void clientLeft() {
+    synchronized void clientLeft(Context loop) {
         clients--;
+        clientLoops.remove(loop);
     }
 
     // ---- lending ----
@@ -281,6 +288,7 @@ final class Pool {
     void grow() {
         int toOpen = 0;
         boolean evict = false;
+        List<Context> where;
         synchronized (this) {
             if (pooler.paused() || shutDown || System.nanoTime() - loginRetryAtNanos < 0) {
                 return; // after a failed login, the next waits for server_login_retry (a timer calls grow then)
@@ -299,9 +307,15 @@ final class Pool {
                 toOpen++;
             }
             connecting += toOpen;
+            where = new ArrayList<>(toOpen);
+            for (int i = 0; i < toOpen; i++) {
+                Context loop = loopForNextConnection();
+                connectingOn.add(loop);
+                where.add(loop);
+            }
         }
-        for (int i = 0; i < toOpen; i++) {
-            open();
+        for (Context loop : where) {
+            open(loop);
         }
         if (evict) {
             pooler.evictIdleFor(this);
@@ -323,9 +337,62 @@ final class Pool {
         return true;
     }
 
-    private void open() {
+    /**
+     * The event loop a new connection should live on: the one whose clients have the fewest
+     * connections each (open or opening). A connection serves sessions on its own loop without
+     * a thread hand-over for every message, so connections must follow the clients: opened on
+     * whichever loop first asked, a pool of 10 with 256 clients on 2 loops came out 8 to 2, and
+     * 15% of its transactions crossed loops. Null (the opener's loop) when no client is known.
+     * Caller holds the lock.
+     */
+    private Context loopForNextConnection() {
+        List<Context> taken = new ArrayList<>(connectingOn);
+        for (ServerConnection c : all) {
+            taken.add(c.context);
+        }
+        return mostUnderserved(clientLoops, taken);
+    }
+
+    /**
+     * Of the loops in {@code clients} (one entry per client), the one with the most clients per
+     * connection in {@code connections} (one entry per connection), the first seen on a tie;
+     * null when there are no clients.
+     */
+    static <T> T mostUnderserved(List<T> clients, List<T> connections) {
+        T best = null;
+        double bestScore = -1;
+        List<T> seen = new ArrayList<>();
+        for (T loop : clients) {
+            if (seen.contains(loop)) {
+                continue;
+            }
+            seen.add(loop);
+            long clientCount = clients.stream().filter(t -> t == loop).count();
+            long connectionCount = connections.stream().filter(t -> t == loop).count();
+            double score = (double) clientCount / (connectionCount + 1);
+            if (score > bestScore) {
+                best = loop;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    /** Opens a connection whose socket lives on {@code loop} (null: the current one). */
+    private void open(Context loop) {
+        if (loop != null && Vertx.currentContext() != loop) {
+            loop.runOnContext(v -> login(loop));
+        } else {
+            login(loop);
+        }
+    }
+
+    private void login(Context loop) {
         ServerLogin.Credentials c = credentials;
         pooler.login(database, c).onComplete(ar -> {
+            synchronized (this) {
+                connectingOn.remove(loop);
+            }
             if (ar.failed()) {
                 List<Waiter> failed = List.of();
                 synchronized (this) {

@@ -256,6 +256,8 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         private final long connectedMillis = System.currentTimeMillis();
         private volatile boolean waiting;
         private Pool pool;
+        /** The session's event loop (clients are admitted on it). */
+        private final io.vertx.core.Context loop = io.vertx.core.Vertx.currentContext();
 
         Client(String database, String user, boolean console, String address, String applicationName) {
             this.database = database;
@@ -308,7 +310,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                 if (step instanceof AuthStep.Accepted && !console && !closed.get()) {
                     pool = pooler.pool(database, poolUser());
                     pool.credentials(auth.credentials());
-                    pool.clientJoined();
+                    pool.clientJoined(loop);
                 }
                 return step;
             });
@@ -357,7 +359,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             if (closed.compareAndSet(false, true)) {
                 pooler.clients.decrementAndGet();
                 if (pool != null) {
-                    pool.clientLeft();
+                    pool.clientLeft(loop);
                 }
             }
         }
