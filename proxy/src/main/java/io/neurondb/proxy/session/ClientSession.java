@@ -179,25 +179,24 @@ public final class ClientSession implements SessionInfo {
     private void onClientBytes(Buffer chunk) {
         if (state != SessionState.CLOSED) {
             services.meters().received(chunk.length());
-            decodingClient++;
-            try {
-                clientDecoder.feed(chunk, clientFrames);
-            } catch (RuntimeException e) {
-                onDecodeFailure(e);
-                return;
-            } finally {
-                decodingClient--;
-            }
-            flushToServer();
-            flushToClient();
+            decodeClient(chunk);
         }
     }
 
     /** Resumes the client decoder and forwards what it produced. */
     private void resumeClientDecoder() {
+        decodeClient(null);
+    }
+
+    /** Runs the client decoder on new bytes ({@code chunk}), or resumes it (null), and forwards what it produced. */
+    private void decodeClient(Buffer chunk) {
         decodingClient++;
         try {
-            clientDecoder.resume(clientFrames);
+            if (chunk != null) {
+                clientDecoder.feed(chunk, clientFrames);
+            } else {
+                clientDecoder.resume(clientFrames);
+            }
         } catch (RuntimeException e) {
             onDecodeFailure(e);
             return;
