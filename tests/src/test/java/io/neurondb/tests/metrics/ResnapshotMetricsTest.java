@@ -105,8 +105,12 @@ class ResnapshotMetricsTest {
                     }
                     blocker.rollback(); // the new slot's snapshot waits for running transactions
                 }
+                // The rebuild counts when it starts, a build when it ends; the old indexes may hold
+                // the 120 rows already (streamed before the slot was lost): wait for the builds.
                 PromText after = http.awaitScrape(WAIT, "a re-snapshot, rebuilt indexes holding 120 rows",
                         m -> m.value("neurondb_replication_rebuilds_total", "database", db) > rebuilds
+                                && m.value("neurondb_index_builds_total", hnsw) > hnswBuilds
+                                && m.value("neurondb_index_builds_total", ivf) > ivfBuilds
                                 && m.value("neurondb_index_rows", hnsw) == 120 && m.value("neurondb_index_rows", ivf) == 120
                                 && m.value("neurondb_index_ready", hnsw) == 1 && m.value("neurondb_index_ready", ivf) == 1);
                 assertThat(after.value("neurondb_replication_resnapshots_total", "database", db) - resnapshots).isEqualTo(1);
