@@ -36,15 +36,8 @@ class SessionLogLevelTest {
     @Test
     void eachSessionGetsTheDetailItSetAndNoOtherSessionIsAffected() throws Exception {
         LocalPostgres pg = TestPostgres.shared();
-        Logger sessionLog = (Logger) LoggerFactory.getLogger("io.neurondb.proxy.session.ClientSession");
-        Level before = sessionLog.getLevel();
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        sessionLog.addAppender(lines);
-        sessionLog.setLevel(Level.INFO); // the tests' logback configuration keeps the proxy at WARN
-        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg)) {
-            SimpleMeterRegistry meters = new SimpleMeterRegistry(); // the host registry has no store of its own
-            ((CompositeMeterRegistry) proxy.proxy().meters()).add(meters);
+        // The tests' logback configuration keeps the proxy at WARN.
+        withSessionLog(Level.INFO, (proxy, lines, meters) -> {
             Connection quiet = login(proxy, lines);
             long quietConn = lastSessionReady(lines);
             Connection plain = login(proxy, lines);
@@ -78,10 +71,7 @@ class SessionLogLevelTest {
             assertThat(events(lines, tracedConn)).as("debug session").contains("closing");
             assertThat(events(lines, plainClosingConn)).as("default session closing").contains("session_ready")
                     .doesNotContain("closing");
-        } finally {
-            sessionLog.detachAppender(lines);
-            sessionLog.setLevel(before);
-        }
+        });
     }
 
     /**
@@ -91,16 +81,7 @@ class SessionLogLevelTest {
      */
     @Test
     void anExplicitInfoQuietsASessionUnderAProxyAtDebugAndResetGoesBackToTheProxysLevel() throws Exception {
-        LocalPostgres pg = TestPostgres.shared();
-        Logger sessionLog = (Logger) LoggerFactory.getLogger("io.neurondb.proxy.session.ClientSession");
-        Level before = sessionLog.getLevel();
-        ListAppender<ILoggingEvent> lines = new ListAppender<>();
-        lines.start();
-        sessionLog.addAppender(lines);
-        sessionLog.setLevel(Level.DEBUG);
-        try (ProxyUnderTest proxy = ProxyUnderTest.start(pg)) {
-            SimpleMeterRegistry meters = new SimpleMeterRegistry();
-            ((CompositeMeterRegistry) proxy.proxy().meters()).add(meters);
+        withSessionLog(Level.DEBUG, (proxy, lines, meters) -> {
             Connection quieted = login(proxy, lines);
             long quietedConn = lastSessionReady(lines);
             Connection reset = login(proxy, lines);
@@ -120,6 +101,26 @@ class SessionLogLevelTest {
                     .doesNotContain("closing");
             assertThat(events(lines, resetConn)).as("session back on the proxy's level").contains("closing");
             assertThat(events(lines, plainConn)).as("default session").contains("closing");
+        });
+    }
+
+    /** What a test does with a proxy whose session lines are captured, and the host's meters. */
+    private interface SessionLogTest {
+        void run(ProxyUnderTest proxy, ListAppender<ILoggingEvent> lines, SimpleMeterRegistry meters) throws Exception;
+    }
+
+    /** Runs {@code test} against a proxy with ClientSession's logger at {@code level}, its lines captured; the logger is restored after. */
+    private static void withSessionLog(Level level, SessionLogTest test) throws Exception {
+        Logger sessionLog = (Logger) LoggerFactory.getLogger("io.neurondb.proxy.session.ClientSession");
+        Level before = sessionLog.getLevel();
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        sessionLog.addAppender(lines);
+        sessionLog.setLevel(level);
+        try (ProxyUnderTest proxy = ProxyUnderTest.start(TestPostgres.shared())) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry(); // the host registry has no store of its own
+            ((CompositeMeterRegistry) proxy.proxy().meters()).add(meters);
+            test.run(proxy, lines, meters);
         } finally {
             sessionLog.detachAppender(lines);
             sessionLog.setLevel(before);
