@@ -1,6 +1,7 @@
 package io.neurondb.proxy.route;
 
 import io.neurondb.proxy.sql.SqlSyntaxException;
+import io.neurondb.proxy.sql.SqlToken;
 import io.neurondb.proxy.sql.SqlToken.Kind;
 import io.neurondb.proxy.sql.SqlTokenizer;
 
@@ -36,8 +37,9 @@ final class PlainStatements {
     /** First words of statements the planner may take for itself: its commands, and role changes. */
     private static final List<String> COMMAND_WORDS = List.of(
             "create", "alter", "drop", "reindex", "set", "reset", "show", "copy", "truncate", "discard");
-    private static final List<String> INTERESTING_WORDS = List.of("vector", "halfvec", "sparsevec", "neurondb");
-    private static final List<String> DISTANCE_OPERATORS = List.of("<->", "<#>", "<=>", "<+>");
+    /** The relevance test's vector types, and the schema of the proxy's functions. */
+    private static final List<String> INTERESTING_WORDS = java.util.stream.Stream.concat(
+            VectorSqlRewriter.VECTOR_WORDS.stream(), java.util.stream.Stream.of("neurondb")).toList();
 
     static boolean obvious(String sql, VectorCatalog catalog) {
         List<VectorCatalog.Table> tables = catalog.tables();
@@ -61,12 +63,13 @@ final class PlainStatements {
                         }
                     }
                     case QUOTED_IDENTIFIER -> {
-                        if (quotedNameIsInteresting(sql.substring(t.start(), t.end()), tables)) {
+                        String name = new SqlToken(kind, sql.substring(t.start(), t.end()), t.start(), t.end()).normalized();
+                        if (quotedNameIsInteresting(name, tables)) {
                             return false;
                         }
                     }
                     case OPERATOR -> {
-                        if (anyIs(t, DISTANCE_OPERATORS)) {
+                        if (anyIs(t, VectorSqlRewriter.DISTANCE_OPERATORS)) {
                             return false;
                         }
                     }
@@ -86,7 +89,7 @@ final class PlainStatements {
         }
     }
 
-    private static boolean anyIs(SqlTokenizer t, List<String> texts) {
+    private static boolean anyIs(SqlTokenizer t, java.util.Collection<String> texts) {
         for (String s : texts) {
             if (t.textIs(s)) {
                 return true;
@@ -104,10 +107,8 @@ final class PlainStatements {
         return false;
     }
 
-    /** A quoted identifier (rare in hot traffic): compared without its quotes, case ignored. */
-    private static boolean quotedNameIsInteresting(String quoted, List<VectorCatalog.Table> tables) {
-        int open = quoted.indexOf('"');
-        String name = quoted.substring(open + 1, quoted.length() - 1).replace("\"\"", "\"");
+    /** A quoted identifier (rare in hot traffic), without its quotes: compared case ignored. */
+    private static boolean quotedNameIsInteresting(String name, List<VectorCatalog.Table> tables) {
         for (String s : INTERESTING_WORDS) {
             if (s.equalsIgnoreCase(name)) {
                 return true;

@@ -54,8 +54,8 @@ import java.util.Set;
  */
 public final class VectorSqlRewriter {
 
-    private static final Set<String> DISTANCE_OPERATORS = Set.of("<->", "<#>", "<=>", "<+>");
-    private static final Set<String> VECTOR_WORDS = Set.of("vector", "halfvec", "sparsevec");
+    static final Set<String> DISTANCE_OPERATORS = Set.of("<->", "<#>", "<=>", "<+>");
+    static final Set<String> VECTOR_WORDS = Set.of("vector", "halfvec", "sparsevec");
     private static final List<String> L1_PLACEHOLDERS = List.of("@@", "&&");
     private static final List<String> ARITHMETIC_PLACEHOLDERS = List.of("<<", ">>", "&", "|", "^", "%");
 

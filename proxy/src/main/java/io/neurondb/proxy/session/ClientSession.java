@@ -556,6 +556,16 @@ public final class ClientSession implements SessionInfo {
 
         @Override
         public void onMessage(Object message) {
+            onSessionThread(message);
+        }
+
+        @Override
+        public void onClosed() {
+            onSessionThread(null);
+        }
+
+        /** A read, or the close when {@code message} is null, moved to the session's loop. */
+        private void onSessionThread(Object message) {
             if (Vertx.currentContext() == context) {
                 onLeaseEvent(message);
             } else {
@@ -563,16 +573,6 @@ public final class ClientSession implements SessionInfo {
             }
         }
 
-        @Override
-        public void onClosed() {
-            if (Vertx.currentContext() == context) {
-                onLeaseEvent(null);
-            } else {
-                context.runOnContext(v -> onLeaseEvent(null));
-            }
-        }
-
-        /** A read, or the close when {@code message} is null. */
         private void onLeaseEvent(Object message) {
             if (server != socket || state == SessionState.CLOSED) {
                 io.netty.util.ReferenceCountUtil.release(message);
@@ -692,7 +692,6 @@ public final class ClientSession implements SessionInfo {
         log.debug("conn={} event=server_connected user={} database={}", connectionId, message.user(), message.database());
         resumeClientDecoder();
     }
-
 
     private void onClientWork(Frame frame) {
         if (pooled != null && console == null && pipeline == null && !startPipeline()) {
