@@ -122,6 +122,8 @@ final class IndexSync implements TransactionSink {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closed;
+    /** Set (before {@link #closed}) when the server cannot do logical replication and the database fell back to rebuilds. */
+    private volatile boolean fellBack;
     private volatile Phase phase = Phase.STARTING;
     private volatile String problem;
     /** Set once the bootstrap started taking the database's entries: later ones are built on their own. */
@@ -284,10 +286,11 @@ final class IndexSync implements TransactionSink {
     private void prepare(ReplicationConnection conn) throws Exception {
         List<String> problems = await(ReplicationPreflight.check(pool, slot));
         if (!problems.isEmpty() && !initialized) {
+            problem = String.join("; ", problems);
+            fellBack = true;
             closed = true;
             log.error("event=replication_unavailable db={} advice=\"{}\" fallback=\"indexes follow writes made through the proxy "
-                    + "by rebuilds; writes made directly to PostgreSQL are not seen\"", database, String.join("; ", problems));
-            problem = String.join("; ", problems);
+                    + "by rebuilds; writes made directly to PostgreSQL are not seen\"", database, problem);
             db.fallBackToRebuilds();
             throw new IllegalStateException(problem);
         }
@@ -791,55 +794,73 @@ final class IndexSync implements TransactionSink {
         Thread.ofVirtual().name("neurondb-index-snapshot-" + def.name()).start(() -> {
             String name = def.qualifiedName();
             try {
-                if (closed) {
-                    // The sync gave up (no logical replication here): a plain build, as without it.
-                    done.complete(await(db.buildFromSnapshot(def, dims, null)));
-                    return;
-                }
-                String inUse = slotInUse;
-                if (inUse != null) {
-                    throw new VectorSqlException(OBJECT_IN_USE, "cannot follow index \"" + def.name() + "\" by replication: " + inUse,
-                            null, "give every proxy instance its own instance_id (config key instance_id or NEURONDB_INSTANCE_ID)", null);
-                }
-                // Registered before its table joins the publication: a pruning of the publication
-                // (on the replication thread) then sees the table as wanted.
-                CompletableFuture<Void> registered = new CompletableFuture<>();
-                post(() -> {
-                    pending.put(name, new Pending(def));
-                    registered.complete(null);
-                });
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!registered.isDone()) {
-                    if (closed || System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the replication stream of database \"" + database
-                                + "\" is not running: " + (problem == null ? "stopped" : problem));
-                    }
-                    sleep(20);
-                }
-                syncPublication(Set.of(def.table()), false);
-                try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5),
-                        owner.applicationName())) {
-                    ReplicationSlotInfo info = conn.createSlot(ReplicationNames.temporarySlot(settings.instanceId(),
-                            TEMP_SLOTS.incrementAndGet()), true);
-                    VectorDatabase.Built b = await(db.buildFromSnapshot(def, dims, info.getSnapshotName()));
-                    long point = info.getConsistentPoint().asLong();
-                    post(() -> {
-                        Pending p = pending.get(name);
-                        if (p != null) {
-                            p.position = point;
-                        }
-                    });
-                    done.complete(b);
-                }
+                done.complete(closed ? plainBuild(def, dims) : buildFromStream(def, dims));
             } catch (Throwable t) {
                 post(() -> pending.remove(name));
-                done.fail(t instanceof java.util.concurrent.ExecutionException ? t.getCause() : t);
+                if (fellBack) {
+                    // The stream gave up while this build waited for it (the up-front checks found no
+                    // logical replication): the database follows writes by rebuilds now, so build as it does.
+                    try {
+                        done.complete(plainBuild(def, dims));
+                    } catch (Throwable again) {
+                        done.fail(unwrap(again));
+                    }
+                    return;
+                }
+                done.fail(unwrap(t));
             }
         });
         return done.future();
     }
 
-    /** Makes a prepared index follow the stream: its kept transactions are replayed, then it is current. */
+    private VectorDatabase.Built plainBuild(IndexDefinition def, Integer dims) throws Exception {
+        return await(db.buildFromSnapshot(def, dims, null));
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.ExecutionException ? t.getCause() : t;
+    }
+
+    /** A build from a snapshot taken with a temporary slot, so the stream can replay what came after it. */
+    private VectorDatabase.Built buildFromStream(IndexDefinition def, Integer dims) throws Exception {
+        String name = def.qualifiedName();
+        String inUse = slotInUse;
+        if (inUse != null) {
+            throw new VectorSqlException(OBJECT_IN_USE, "cannot follow index \"" + def.name() + "\" by replication: " + inUse,
+                    null, "give every proxy instance its own instance_id (config key instance_id or NEURONDB_INSTANCE_ID)", null);
+        }
+        // Registered before its table joins the publication: a pruning of the publication
+        // (on the replication thread) then sees the table as wanted.
+        CompletableFuture<Void> registered = new CompletableFuture<>();
+        post(() -> {
+            pending.put(name, new Pending(def));
+            registered.complete(null);
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!registered.isDone()) {
+            if (closed || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the replication stream of database \"" + database
+                        + "\" is not running: " + (problem == null ? "stopped" : problem));
+            }
+            sleep(20);
+        }
+        syncPublication(Set.of(def.table()), false);
+        try (ReplicationConnection conn = ReplicationConnection.open(upstream, tls, database, Duration.ofSeconds(5),
+                owner.applicationName())) {
+            ReplicationSlotInfo info = conn.createSlot(ReplicationNames.temporarySlot(settings.instanceId(),
+                    TEMP_SLOTS.incrementAndGet()), true);
+            VectorDatabase.Built b = await(db.buildFromSnapshot(def, dims, info.getSnapshotName()));
+            long point = info.getConsistentPoint().asLong();
+            post(() -> {
+                Pending p = pending.get(name);
+                if (p != null) {
+                    p.position = point;
+                }
+            });
+            return b;
+        }
+    }
+
     Future<Void> attach(VectorDatabase.Entry e, VectorIndex index) {
         Promise<Void> done = Promise.promise();
         if (closed) {
@@ -850,7 +871,7 @@ final class IndexSync implements TransactionSink {
             String name = e.def.qualifiedName();
             Pending p = pending.remove(name);
             if (p == null) {
-                done.fail(new IllegalStateException("index " + name + " was not being prepared"));
+                done.tryFail(new IllegalStateException("index " + name + " was not being prepared"));
                 return;
             }
             e.index = index;
@@ -867,8 +888,13 @@ final class IndexSync implements TransactionSink {
             synced.put(name, s);
             log.info("event=index_attached db={} index={} snapshot_lsn={} replayed_transactions={}", database, name,
                     Lsn.format(p.position), p.buffered.size());
-            done.complete();
+            done.tryComplete();
         });
+        if (closed) {
+            // The replication thread may have ended before it ran the task above.
+            e.index = index;
+            done.tryComplete();
+        }
         return done.future();
     }
 
