@@ -937,15 +937,19 @@ public final class ClientSession implements SessionInfo {
             internalError(e);
             return;
         }
-        flushToClient();
         if (releaseAfterRead) {
             releaseAfterRead = false;
             if (lease != null && leaseClean()) {
+                // The server connection goes back before the reply is written to the client: the
+                // next waiter's query reaches the server one socket write sooner. With many clients
+                // queueing for a few connections, the time a server connection sits between
+                // transactions bounds the whole pool's throughput.
                 returnLease(true);
             } else if (lease != null) {
                 log.debug("conn={} event=lease_kept status={} link_idle={} pipeline_idle={}", connectionId, transactionStatus, link.idle(), pipeline == null || pipeline.idle());
             }
         }
+        flushToClient();
     }
 
     private void onServerFrame(Frame frame) {

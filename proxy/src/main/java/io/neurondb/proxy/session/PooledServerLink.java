@@ -77,7 +77,8 @@ final class PooledServerLink {
     /** What the client does on its server connections, for the provider's SHOW STATS. */
     final LeaseUsageCounter usage = new LeaseUsageCounter();
     /** Messages the client sent while the session holds no server connection (copies), in order. */
-    private final java.util.List<Buffer> detached = new java.util.ArrayList<>();
+    /** What the client sent while no server connection was held: copies, kept as frames so nothing is decoded twice. */
+    private final java.util.List<Frame> detached = new java.util.ArrayList<>();
 
     PooledServerLink(boolean renameStatements, int maxPrepared, SessionVariables variables) {
         this.renameStatements = renameStatements && maxPrepared > 0;
@@ -147,12 +148,12 @@ final class PooledServerLink {
         if (!renameStatements) {
             return false;
         }
-        for (Buffer m : detached) {
-            byte type = m.getByte(0);
+        for (Frame f : detached) {
+            byte type = f.type();
             if (type == PgProtocol.SYNC) {
                 continue;
             }
-            if (type != PgProtocol.PARSE || m.getByte(5) == 0) {
+            if (type != PgProtocol.PARSE || f.bodyByte(0) == 0) {
                 return false;
             }
         }
@@ -162,8 +163,7 @@ final class PooledServerLink {
     /** Answers the detached batch alone: records the statements and returns the replies, in order. */
     java.util.List<Buffer> answerDetached() {
         java.util.List<Buffer> replies = new java.util.ArrayList<>();
-        for (Buffer m : detached) {
-            Frame f = new Frame(m.getByte(0), m, 0, m.length());
+        for (Frame f : detached) {
             if (f.type() == PgProtocol.PARSE) {
                 MessageReader r = f.reader();
                 String name = r.readCString();
@@ -189,8 +189,7 @@ final class PooledServerLink {
         }
         // Attached now, so outgoing() sends and never adds to the list while it is walked.
         for (int i = 0, n = detached.size(); i < n; i++) {
-            Buffer m = detached.get(i);
-            outgoing(new Frame(m.getByte(0), m, 0, m.length()), frames, bytes);
+            outgoing(detached.get(i), frames, bytes);
         }
         detached.clear();
     }
@@ -198,7 +197,8 @@ final class PooledServerLink {
     /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}; kept aside while no server connection is held. */
     void outgoing(Frame f, Consumer<Frame> frames, Consumer<Buffer> bytes) {
         if (prepared == null) {
-            detached.add(Buffer.buffer(f.bytes().getBytes()));
+            Buffer copy = Buffer.buffer(f.bytes().getBytes());
+            detached.add(new Frame(f.type(), copy, 0, copy.length()));
             return;
         }
         byte type = f.type();
