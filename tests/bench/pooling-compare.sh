@@ -5,6 +5,9 @@
 # on one server. Prints TPS and p99 latency (from pgbench's per-transaction log) side by side,
 # with the proxy/PgBouncer TPS ratio, and the CPU time each middle process (proxy, PgBouncer)
 # spent per transaction, read from /proc: outside load moves TPS far more than that figure.
+# PostgreSQL's own CPU time per transaction is shown for every target too: on a machine the
+# middle shares with the server and pgbench, the middle's effect on TPS includes how it paces
+# the server (a backend that finds no query waiting sleeps and must be woken again).
 # With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown.
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
@@ -103,20 +106,28 @@ cpu_ticks() { # pid -> user+system clock ticks so far (0 when there is no middle
   if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
 }
 tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
+server_ticks() { # PostgreSQL's user+system ticks so far: the postmaster with its exited children, and its live ones
+  local pm; pm=$(head -1 "$work/pg/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s + 0}'
+}
 
-run() { # port mode clients seconds middle_pid -> "tps p99_ms cpu_us_per_tx"
-  local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 out tps txs
+run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_tx server_cpu_us_per_tx"
+  local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 s0 s1 out tps txs
   mkdir -p "$dir"
-  c0=$(cpu_ticks "${5:-}")
+  c0=$(cpu_ticks "${5:-}"); s0=$(server_ticks)
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
   out=$( { (cd "$dir" && "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1) || true; } \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
-  c1=$(cpu_ticks "${5:-}")
+  sleep 0.3 # backends of the run finish exiting, so their time is counted
+  c1=$(cpu_ticks "${5:-}"); s1=$(server_ticks)
   read -r tps txs <<<"$out"
   printf '%s ' "$tps"
   { cat "$dir"/pgbench_log.* 2>/dev/null || true; } | awk '{print $3}' | sort -n \
     | awk '{a[NR]=$1} END {if (NR == 0) printf "n/a "; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f ", a[i]/1000}}'
-  awk -v d=$(( (c1 - c0) * tick_us )) -v n="$txs" -v pid="${5:-}" 'BEGIN {if (pid == "" || n == 0) print "-"; else printf "%.1f\n", d / n}'
+  awk -v d=$(( (c1 - c0) * tick_us )) -v n="$txs" -v pid="${5:-}" 'BEGIN {if (pid == "" || n == 0) printf "- "; else printf "%.1f ", d / n}'
+  awk -v d=$(( (s1 - s0) * tick_us )) -v n="$txs" 'BEGIN {if (n == 0) print "-"; else printf "%.1f\n", d / n}'
   rm -rf "$dir"
 }
 
@@ -126,24 +137,26 @@ pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pgbench -S, $DURATION s per cell, $ROUNDS round(s) per cell (medians), pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE, $EVENT_LOOPS event loops"
 for t in "${targets[@]}"; do run "${ports[$t]}" prepared 8 "$WARMUP" >/dev/null; done   # warm-up (JIT, caches)
-printf '%-9s %7s | %12s %9s | %12s %9s %7s | %12s %9s %7s | %s\n' mode clients "direct tps" "p99 ms" "neurondb tps" "p99 ms" "us/tx" "pgbouncer tps" "p99 ms" "us/tx" "neurondb/pgbouncer"
+echo "us/tx: CPU time per transaction of the middle process (proxy, PgBouncer); pg us/tx: of PostgreSQL (all its processes)"
+printf '%-9s %7s | %12s %9s %8s | %12s %9s %7s %8s | %12s %9s %7s %8s | %s\n' mode clients "direct tps" "p99 ms" "pg us/tx" "neurondb tps" "p99 ms" "us/tx" "pg us/tx" "pgbouncer tps" "p99 ms" "us/tx" "pg us/tx" "neurondb/pgbouncer"
 for mode in $MODES; do
   for c in $CLIENT_COUNTS; do
-    declare -A tps_all p99_all cpu_all
-    for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; done
+    declare -A tps_all p99_all cpu_all pg_all
+    for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; pg_all[$t]=""; done
     for r in $(seq 1 "$ROUNDS"); do
       for t in "${targets[@]}"; do
-        read -r a b cpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
-        tps_all[$t]+="$a "; p99_all[$t]+="$b "; cpu_all[$t]+="$cpu "
+        read -r a b cpu pgcpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
+        tps_all[$t]+="$a "; p99_all[$t]+="$b "; cpu_all[$t]+="$cpu "; pg_all[$t]+="$pgcpu "
       done
     done
-    declare -A tps p99 cpu
+    declare -A tps p99 cpu pgc
     for t in "${targets[@]}"; do
       tps[$t]=$(echo "${tps_all[$t]}" | median); p99[$t]=$(echo "${p99_all[$t]}" | median); cpu[$t]=$(echo "${cpu_all[$t]}" | median)
+      pgc[$t]=$(echo "${pg_all[$t]}" | median)
     done
     ratio=$(awk -v a="${tps[neurondb]:-0}" -v b="${tps[pgbouncer]:-0}" 'BEGIN{printf (b > 0 ? "%.2f" : "n/a"), (b > 0 ? a / b : 0)}')
-    printf '%-9s %7s | %12.0f %9s | %12.0f %9s %7s | %12.0f %9s %7s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" \
-      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "$ratio"
+    printf '%-9s %7s | %12.0f %9s %8s | %12.0f %9s %7s %8s | %12.0f %9s %7s %8s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" "${pgc[direct]}" \
+      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${pgc[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "${pgc[pgbouncer]}" "$ratio"
     [[ $ROUNDS -gt 1 ]] && printf '%-17s   rounds: neurondb %s| pgbouncer %s\n' "" "${tps_all[neurondb]}" "${tps_all[pgbouncer]}"
   done
 done
