@@ -76,8 +76,7 @@ final class PooledServerLink {
     private AppliedSettings applied;
     /** What the client does on its server connections, for the provider's SHOW STATS. */
     final LeaseUsageCounter usage = new LeaseUsageCounter();
-    /** Messages the client sent while the session holds no server connection (copies), in order. */
-    /** What the client sent while no server connection was held: copies, kept as frames so nothing is decoded twice. */
+    /** Messages the client sent while the session holds no server connection, in order: copies, kept as frames so nothing is decoded twice. */
     private final java.util.List<Frame> detached = new java.util.ArrayList<>();
 
     PooledServerLink(boolean renameStatements, int maxPrepared, SessionVariables variables) {

@@ -861,6 +861,7 @@ final class IndexSync implements TransactionSink {
         }
     }
 
+    /** Makes a prepared index follow the stream: its kept transactions are replayed, then it is current. */
     Future<Void> attach(VectorDatabase.Entry e, VectorIndex index) {
         Promise<Void> done = Promise.promise();
         if (closed) {
