@@ -26,9 +26,11 @@ public record FrameLimits(int maxMessageBytes, int maxCopyDataBytes, boolean che
         return new FrameLimits(maxMessageBytes, maxCopyDataBytes, true);
     }
 
+    private static final FrameLimits BACKEND = new FrameLimits(Integer.MAX_VALUE - 8, Integer.MAX_VALUE - 8, false);
+
     /** The server may send a DataRow up to PostgreSQL's 1 GiB field limit plus its header. */
     public static FrameLimits backend() {
-        return new FrameLimits(Integer.MAX_VALUE - 8, Integer.MAX_VALUE - 8, false);
+        return BACKEND; // asked for at every pooled lease
     }
 
     int maxFor(byte type) {

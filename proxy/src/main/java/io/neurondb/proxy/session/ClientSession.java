@@ -81,6 +81,8 @@ public final class ClientSession implements SessionInfo {
     private FlowControl serverToClient;
     /** The cancel key the client was given, and where its cancels go now. */
     private CancelRegistry.Registration cancelKey;
+    /** Where a pooled session's cancels go while it holds no server connection (nowhere: no server key). */
+    private CancelTarget noServerTarget;
     private boolean serverReportedFatal;
     private long loginTimer = -1;
     /** The engine side of the client's database, opened while the client logs in. */
@@ -404,7 +406,8 @@ public final class ClientSession implements SessionInfo {
                 }
             }
             shown.forEach((k, v) -> queueToClient(MessageWriter.typed(PgProtocol.PARAMETER_STATUS, k.length() + v.length() + 2).cstring(k).cstring(v).finish()));
-            cancelKey = services.cancels().register(new CancelTarget(services.upstream().server(), null));
+            noServerTarget = new CancelTarget(services.upstream().server(), null);
+            cancelKey = services.cancels().register(noServerTarget);
             queueToClient(cancelKey.key().encode());
             queueToClient(TransactionStatus.IDLE.encodeReadyForQuery());
             transition(SessionState.READY);
@@ -601,7 +604,7 @@ public final class ClientSession implements SessionInfo {
         server = null;
         serverDecoder = null;
         link.detach();
-        cancelKey.retarget(new CancelTarget(services.upstream().server(), null));
+        cancelKey.retarget(noServerTarget);
         l.release(reusable, link.usage.take());
     }
 
