@@ -11,7 +11,13 @@
 # With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown.
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
-# Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=10 EVENT_LOOPS=2 ROUNDS=1
+# Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=30 EVENT_LOOPS=2 ROUNDS=1
+#
+# Every target is first warmed up with WARMUP seconds of each measured mode at the largest
+# client count: a proxy is long-running, and until the JIT has compiled the paths a mode and a
+# queue of waiting clients take, its compiler threads are charged to the proxy's CPU per
+# transaction (measured here: about 50 us/tx in the first 15 s of a simple-protocol run, under
+# 0.5 us/tx after a minute). The warm-up runs against every target alike.
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -20,7 +26,7 @@ MODES=${MODES:-prepared simple}
 POOL=${POOL:-10}
 JOBS=${JOBS:-2}
 SCALE=${SCALE:-10}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-30}
 EVENT_LOOPS=${EVENT_LOOPS:-2}
 ROUNDS=${ROUNDS:-1}
 
@@ -136,7 +142,10 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR ==
 pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pgbench -S, $DURATION s per cell, $ROUNDS round(s) per cell (medians), pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE, $EVENT_LOOPS event loops"
-for t in "${targets[@]}"; do run "${ports[$t]}" prepared 8 "$WARMUP" >/dev/null; done   # warm-up (JIT, caches)
+warm_clients=$(tr ' ' '\n' <<<"$CLIENT_COUNTS" | sort -n | tail -1)
+for mode in $MODES; do   # warm-up: JIT and caches, on the paths the cells below take
+  for t in "${targets[@]}"; do run "${ports[$t]}" "$mode" "$warm_clients" "$WARMUP" >/dev/null; done
+done
 echo "us/tx: CPU time per transaction of the middle process (proxy, PgBouncer); pg us/tx: of PostgreSQL (all its processes)"
 printf '%-9s %7s | %12s %9s %8s | %12s %9s %7s %8s | %12s %9s %7s %8s | %s\n' mode clients "direct tps" "p99 ms" "pg us/tx" "neurondb tps" "p99 ms" "us/tx" "pg us/tx" "pgbouncer tps" "p99 ms" "us/tx" "pg us/tx" "neurondb/pgbouncer"
 for mode in $MODES; do
