@@ -121,6 +121,7 @@ final class IndexSync implements TransactionSink {
     private final StreamSpool spool;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
     /** Set (before {@link #closed}) when the server cannot do logical replication and the database fell back to rebuilds. */
     private volatile boolean fellBack;
@@ -225,9 +226,22 @@ final class IndexSync implements TransactionSink {
         return t.equals(Instant.EPOCH) ? 0 : Math.max(0, (System.currentTimeMillis() - t.toEpochMilli()) / 1000.0);
     }
 
+    /**
+     * Starts following the database: the replication thread creates or takes the slot. Called
+     * once the database has an engine index (or already has this instance's slot), never for a
+     * database that has none: a slot nobody needs would keep the server's WAL from being
+     * recycled whenever the proxy is down. Later calls do nothing.
+     */
     void start() {
-        metrics.register(this, database);
-        thread.start();
+        if (started.compareAndSet(false, true)) {
+            metrics.register(this, database);
+            thread.start();
+        }
+    }
+
+    /** Whether {@link #start} was called: until then no slot exists for this sync and nothing is followed. */
+    boolean started() {
+        return started.get();
     }
 
     // ------------------------------------------------------------------ the replication thread

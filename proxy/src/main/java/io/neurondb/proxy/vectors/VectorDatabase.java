@@ -221,6 +221,9 @@ public final class VectorDatabase {
                                         "Add a smallint, integer or bigint primary key to the table.", null);
                             }
                             IndexSync s = sync;
+                            if (s != null) {
+                                s.start(); // the database's first index: only now is a slot worth keeping
+                            }
                             return (s != null ? s.prepare(def, dims).recover(x -> Future.failedFuture(VectorSqlException.from(x)))
                                     : buildFromTable(def, dims))
                                     .map(b -> new PreparedIndex(def, b.index, b.keyTypeOid, b.rows, b.seconds, false))
@@ -522,6 +525,7 @@ public final class VectorDatabase {
         IndexSync s = sync;
         if (s != null) {
             if (!s.takingEntries() && waiter == null) {
+                s.start(); // a first index (another proxy's, found in the catalog) starts the sync
                 return; // the sync's first start builds every entry from its slot's snapshot
             }
             syncBuild(s, e, waiter);
@@ -796,7 +800,7 @@ public final class VectorDatabase {
      */
     public Future<Void> awaitCommitted(long timeoutMillis) {
         IndexSync s = sync;
-        if (s == null) {
+        if (s == null || !s.started()) { // not started: no index follows anything yet
             return Future.succeededFuture();
         }
         return AppliedLsnWait.start(vertx, pool, s, database, timeoutMillis);
@@ -867,8 +871,11 @@ public final class VectorDatabase {
             return; // not following by replication: nothing was stopped
         }
         IndexSync next = syncs.apply(this);
+        boolean wasStarted = sync.started();
         sync = next;
-        next.start();
+        if (wasStarted) {
+            next.start();
+        }
     }
 
     Future<Void> close() {

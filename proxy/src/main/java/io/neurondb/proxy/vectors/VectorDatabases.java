@@ -2,6 +2,7 @@ package io.neurondb.proxy.vectors;
 
 import io.neurondb.engine.compute.ComputeBackend;
 import io.neurondb.proxy.config.UpstreamUrl;
+import io.neurondb.proxy.replication.ReplicationNames;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -109,12 +110,21 @@ public final class VectorDatabases implements AutoCloseable {
      * when each found database is opened (not built); {@link #discovered()} says whether it has.
      */
     public Future<List<String>> openIndexedDatabases() {
+        // A database whose indexes were all dropped may still have this instance's slot: it is
+        // opened too, so the slot is followed (and lets WAL go) rather than left to pin it.
         Future<List<String>> found = PgConnection.connect(vertx, connectOptions(upstream.database()))
-                .compose(c -> c.query("SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
+                .compose(c -> c.query("SELECT datname::text, (SELECT array_agg(slot_name::text) FROM pg_replication_slots) "
+                                + "FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")
                         .execute().eventually(c::close))
                 .compose(rows -> {
                     List<Future<String>> checks = new ArrayList<>();
-                    rows.forEach(r -> checks.add(hasIndexes(r.getString(0))));
+                    rows.forEach(r -> {
+                        String name = r.getString(0);
+                        String[] slots = r.getArrayOfStrings(1);
+                        boolean ownSlot = replication.enabled() && slots != null
+                                && java.util.Arrays.asList(slots).contains(ReplicationNames.slot(replication.instanceId(), name));
+                        checks.add(ownSlot ? Future.succeededFuture(name) : hasIndexes(name));
+                    });
                     return Future.join(checks).map(all -> {
                         List<String> names = new ArrayList<>();
                         for (Future<String> check : checks) {
@@ -177,18 +187,24 @@ public final class VectorDatabases implements AutoCloseable {
     private Future<VectorDatabase> connect(String database) {
         VectorDatabase db = new VectorDatabase(database, vertx, () -> newPool(database), compute, builds, buildThreads, debounceMillis);
         IndexSync sync = replication.enabled() ? newSync(db) : null;
-        Future<VectorDatabase> opened = CatalogReader.read(db.pool(), 1).map(catalog -> {
-            if (sync != null) {
-                db.followBy(sync);
-            }
-            db.start(catalog);
-            if (sync != null) {
-                sync.start();
-            }
-            log.info("event=vector_database_opened db={} vector_tables={} indexes={}", database,
-                    catalog.tables().size(), catalog.indexes().size());
-            return db;
-        });
+        // The sync starts (and makes its slot) with the database's first index, not at open: most
+        // databases a pooling proxy opens have none. A slot this instance already has is followed
+        // at once all the same, so that it keeps advancing instead of pinning WAL.
+        Future<VectorDatabase> opened = CatalogReader.read(db.pool(), 1)
+                .compose(catalog -> (sync == null || !catalog.indexes().isEmpty()
+                        ? Future.succeededFuture(false) : slotExists(db.pool(), sync.slot())).map(leftoverSlot -> {
+                    if (sync != null) {
+                        db.followBy(sync);
+                    }
+                    db.start(catalog); // an index in the catalog starts the sync
+                    if (leftoverSlot) {
+                        sync.start();
+                    }
+                    log.info("event=vector_database_opened db={} vector_tables={} indexes={} replication={}", database,
+                            catalog.tables().size(), catalog.indexes().size(),
+                            sync == null ? "off" : sync.started() ? "following" : "waiting_for_first_index");
+                    return db;
+                }));
         Future<VectorDatabase> result = opened.recover(t -> {
             db.pool().close();
             log.warn("event=vector_database_open_failed db={} error=\"{}\"", database, t.getMessage());
@@ -196,6 +212,12 @@ public final class VectorDatabases implements AutoCloseable {
         });
         result.onFailure(t -> databases.remove(database, result));
         return result;
+    }
+
+    private static Future<Boolean> slotExists(Pool pool, String slot) {
+        return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)")
+                .execute(io.vertx.sqlclient.Tuple.of(slot))
+                .map(rows -> Boolean.TRUE.equals(rows.iterator().next().getBoolean(0)));
     }
 
     private Pool newPool(String database) {
