@@ -494,9 +494,11 @@ final class Pool {
 
     /**
      * How much longer than the waiter it passes over the longest waiter may have waited when a
-     * free connection goes to a waiter on its own event loop.
+     * free connection goes to a waiter on its own event loop. 10 ms rather than 2: at 256
+     * clients on a pool of 10 (a wait of about 20 ms each) it gave 6-21% more transactions per
+     * second in paired runs with the same spread of latencies (docs/BENCHMARKS.md, session 9).
      */
-    private static final long AFFINITY_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long AFFINITY_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /**
      * Who gets a free connection: the longest waiter on the connection's own event loop, unless
