@@ -53,10 +53,11 @@ targets=(direct)
 for loops in $EVENT_LOOPS; do
   port=$(free_port)
   printf 'event_loops: %s\n' "$loops" >"$work/proxy-$loops.yaml"
+  # setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see pooling-compare.sh).
   NEURONDB_CONFIG="$work/proxy-$loops.yaml" NEURONDB_LISTEN="127.0.0.1:$port" \
   NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
   NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
-    "$root/bin/neurondb-proxy" >"$work/proxy-$loops.log" 2>&1 &
+    setsid "$root/bin/neurondb-proxy" >"$work/proxy-$loops.log" 2>&1 &
   proxy_pids+=($!)
   pids[neurondb-$loops]=$!
   ports[neurondb-$loops]=$port

@@ -69,10 +69,11 @@ for t in "${targets[@]}"; do
     PLUGIN_PORT=$(free_port)
     read -r -a extra <<<"${PLUGIN_ENV//\$PLUGIN_PORT/$PLUGIN_PORT}"
   fi
+  # setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see pooling-compare.sh).
   env NEURONDB_CONFIG="$work/$t.yaml" NEURONDB_LISTEN="127.0.0.1:$port" \
     NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
     NEURONDB_DATA_DIR="$work/data-$t" NEURONDB_PLUGINS_DIR="$plugins" NEURONDB_LOG_LEVEL=WARN "${extra[@]}" \
-    "$root/bin/neurondb-proxy" >"$work/$t.log" 2>&1 &
+    setsid "$root/bin/neurondb-proxy" >"$work/$t.log" 2>&1 &
   proxy_pids+=($!)
   pids[$t]=$!
   ports[$t]=$port

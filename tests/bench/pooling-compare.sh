@@ -71,10 +71,14 @@ plugins:
     max_client_conn: 600
     auth_type: trust
 YAML
+# setsid: the proxy runs in a session of its own, as PostgreSQL (pg_ctl) and PgBouncer (-d) do.
+# The kernel's autogroup scheduling (sched_autogroup_enabled=1) shares CPU between sessions
+# first; left in this script's session, the proxy shared one group with pgbench, and single
+# PostgreSQL backends waited up to a second for a CPU (docs/BENCHMARKS.md, session 9).
 NEURONDB_CONFIG="$work/proxy.yaml" NEURONDB_LISTEN="127.0.0.1:$proxy_port" \
 NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
 NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
-  "$root/bin/neurondb-proxy" >"$work/proxy.log" 2>&1 &
+  setsid "$root/bin/neurondb-proxy" >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 
 cat >"$work/pgbouncer.ini" <<INI
