@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Passthrough benchmark: pgbench select-only (prepared protocol) against PostgreSQL directly,
 # through NeuronDB proxy, and through PgBouncer in session mode, in one run on one server.
-# Prints TPS per target (median of ROUNDS runs, targets interleaved), ratios, and the CPU time
+# Prints TPS per target (median of ROUNDS runs, targets interleaved), ratios, the CPU time
 # the middle process (proxy or PgBouncer) spent per transaction, which load on the machine
-# disturbs far less than TPS.
+# disturbs far less than TPS, and the whole machine's busy CPU time per transaction (all
+# cores, from /proc/stat: pgbench, PostgreSQL, the middle and whatever else runs). When
+# pgbench keeps every core busy, TPS is cores divided by that figure, so a middle can reach
+# 0.9x of direct only by adding at most a ninth of direct's figure.
+#
+# When socat is installed it is measured too, as a bare relay: one process per connection that
+# copies bytes and understands nothing of them. It shows what one more hop through the
+# kernel's sockets costs on this machine without any protocol work, so how much of "x of
+# direct" any proxy would lose here.
 #
 # Usage: tests/bench/pgbench-compare.sh            (after ./mvnw -DskipTests package)
 # Knobs: DURATION=20 ROUNDS=3 CLIENTS=8 JOBS=2 SCALE=10 MODE=prepared WARMUP=30
@@ -64,6 +72,17 @@ for loops in $EVENT_LOOPS; do
   targets+=("neurondb-$loops")
 done
 targets+=(pgbouncer)
+if command -v socat >/dev/null; then
+  relay_port=$(free_port)
+  setsid socat "TCP-LISTEN:$relay_port,bind=127.0.0.1,reuseaddr,fork,nodelay" "TCP:127.0.0.1:$pg_port,nodelay" \
+    >"$work/socat.log" 2>&1 &
+  proxy_pids+=($!)
+  pids[bare-relay]=$!
+  ports[bare-relay]=$relay_port
+  targets+=(bare-relay)
+else
+  echo "socat not installed: the bare-relay peer is left out (apt-get install -y socat)" >&2
+fi
 
 cat >"$work/pgbouncer.ini" <<INI
 [databases]
@@ -99,23 +118,32 @@ run() { # port seconds -> "tps transactions"
   "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$MODE" -c "$CLIENTS" -j "$JOBS" -T "$2" postgres 2>&1 \
     | awk '/^number of transactions actually processed/ {n=$NF} /^tps = / {t=$3} END {print t, n}'
 }
-cpu_ticks() { # pid -> user+system clock ticks so far (0 when there is no middle process)
-  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
+cpu_ticks() { # pid -> user+system clock ticks so far, its reaped children's included (socat forks
+               # one per connection); 0 when there is no middle process
+  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; else echo 0; fi
 }
 hz=$(getconf CLK_TCK)
+machine_ticks() { # busy clock ticks of all cores so far: user nice system irq softirq (not idle,
+                   # iowait, or steal, which is the hypervisor's)
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A results cpu
+declare -A results cpu machine
 for t in "${targets[@]}"; do run "${ports[$t]}" "$WARMUP" >/dev/null; done   # warm-up: JIT, caches (a proxy is long-running)
 for r in $(seq 1 "$ROUNDS"); do
   for t in "${targets[@]}"; do
-    c0=$(cpu_ticks "${pids[$t]:-}")
+    c0=$(cpu_ticks "${pids[$t]:-}"); m0=$(machine_ticks)
     read -r tps txs < <(run "${ports[$t]}" "$DURATION")
+    m1=$(machine_ticks)
+    [[ $t == bare-relay ]] && sleep 0.5   # let socat reap the children that served this run
     c1=$(cpu_ticks "${pids[$t]:-}")
-    us=$(awk -v d=$((c1 - c0)) -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}')
+    per_tx() { awk -v d="$1" -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}'; }
+    us=$(per_tx $((c1 - c0))); mus=$(per_tx $((m1 - m0)))
     results[$t]+="$tps "
     cpu[$t]+="$us "
-    printf 'round %d %-12s %10.0f tps  %6s us CPU/tx in the middle process\n' "$r" "$t" "$tps" "$us"
+    machine[$t]+="$mus "
+    printf 'round %d %-12s %10.0f tps  %6s us CPU/tx in the middle process  %6s us/tx machine-wide\n' "$r" "$t" "$tps" "$us" "$mus"
   done
 done
 
@@ -124,8 +152,9 @@ for t in "${targets[@]}"; do med[$t]=$(tr ' ' '\n' <<<"${results[$t]}" | grep . 
 echo
 echo "pgbench -S -M $MODE -c $CLIENTS -j $JOBS -T $DURATION, scale $SCALE, median of $ROUNDS rounds, $(nproc) cores, $(date -u +%F)"
 for t in "${targets[@]}"; do
-  printf '%-14s %10.0f tps   x%.2f of direct   x%.2f of PgBouncer   %6s us CPU/tx (median)\n' "$t" "${med[$t]}" \
+  printf '%-14s %10.0f tps   x%.2f of direct   x%.2f of PgBouncer   %6s us CPU/tx (median)   %6s us/tx machine-wide\n' "$t" "${med[$t]}" \
     "$(awk -v a="${med[$t]}" -v b="${med[direct]}" 'BEGIN{print a/b}')" \
     "$(awk -v a="${med[$t]}" -v b="${med[pgbouncer]}" 'BEGIN{print a/b}')" \
-    "$(tr ' ' '\n' <<<"${cpu[$t]}" | grep . | median)"
+    "$(tr ' ' '\n' <<<"${cpu[$t]}" | grep . | median)" \
+    "$(tr ' ' '\n' <<<"${machine[$t]}" | grep . | median)"
 done
