@@ -127,6 +127,9 @@ machine_ticks() { # busy clock ticks of all cores so far: user nice system irq s
                    # iowait, or steal, which is the hypervisor's)
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat
 }
+per_tx() { # clock ticks, transactions -> microseconds per transaction
+  awk -v d="$1" -v n="$2" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}'
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A results cpu machine
@@ -138,8 +141,7 @@ for r in $(seq 1 "$ROUNDS"); do
     m1=$(machine_ticks)
     [[ $t == bare-relay ]] && sleep 0.5   # let socat reap the children that served this run
     c1=$(cpu_ticks "${pids[$t]:-}")
-    per_tx() { awk -v d="$1" -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}'; }
-    us=$(per_tx $((c1 - c0))); mus=$(per_tx $((m1 - m0)))
+    us=$(per_tx $((c1 - c0)) "$txs"); mus=$(per_tx $((m1 - m0)) "$txs")
     results[$t]+="$tps "
     cpu[$t]+="$us "
     machine[$t]+="$mus "
