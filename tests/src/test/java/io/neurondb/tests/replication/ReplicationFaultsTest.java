@@ -123,6 +123,16 @@ class ReplicationFaultsTest {
             f.pg.start();
             long after = committed.get();
             await("writes after the " + mode + " restart", WAIT, () -> committed.get() > after + 200);
+            // The writers go straight to PostgreSQL, so their progress says nothing of the stream.
+            // A row committed after the restart reaches the index only through a new stream;
+            // without this wait the next restart could fall inside the sync's reconnect backoff,
+            // and the two outages be seen as one interruption.
+            long newest;
+            try (Connection c = f.direct()) {
+                newest = scalar(c, "SELECT max(id) FROM t");
+            }
+            await("row " + newest + ", written after the " + mode + " restart, in the index", WAIT,
+                    () -> v.holds("public", "t_idx", newest));
         }
         stop.set(true);
         for (Thread t : writers) {
