@@ -93,7 +93,8 @@ NEURONDB_LISTEN="127.0.0.1:$proxy_port" \
 NEURONDB_UPSTREAM="postgresql://postgres:postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
 NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=${PROXY_LOG_LEVEL:-WARN} \
 NEURONDB_HOME="$root" \
-  setsid "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED ${PROXY_JAVA_OPTS:-} \
+  setsid "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  --sun-misc-unsafe-memory-access=allow ${PROXY_JAVA_OPTS:-} \
   -cp "$work/proxy-build/classes:$work/proxy-build/lib/*" io.neurondb.proxy.cli.Main >"$work/proxy.log" 2>&1 &
 proxy_pid=$!
 # (trust auth ignores the upstream password; builds before 3b0a1fe needed one in the URL.)

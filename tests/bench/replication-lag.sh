@@ -14,6 +14,6 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [[ -d tests/target/test-classes/io/neurondb/tests/bench ]] || { echo "not compiled; run: ./mvnw -o -q -pl tests -am test-compile" >&2; exit 2; }
 ./mvnw -q -o dependency:build-classpath -pl tests -am -Dmdep.includeScope=test -Dmdep.outputFile="$root/tests/target/bench.classpath" >/dev/null
 cp="$root/tests/target/test-classes:$root/proxy/target/classes:$root/index-engine/target/classes:$root/gpu/target/classes:$root/plugins/api/target/classes:$(cat "$root/tests/target/bench.classpath")"
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx3g \
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xmx3g \
   -Dwriters="$WRITERS" -Dduration="$DURATION" -Dpaced.fraction="$PACED" \
   -cp "$cp" io.neurondb.tests.bench.ReplicationLagBenchmark
