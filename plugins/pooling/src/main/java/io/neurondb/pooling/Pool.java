@@ -34,13 +34,16 @@ final class Pool {
         final Promise<BackendLease> promise = Promise.promise();
         final long since = System.nanoTime();
         final String clientAddress;
+        /** Who waits, as SHOW CLIENTS asks ({@link #waiting}); null for the pool's own borrowers. */
+        final Object client;
         /** The waiting session's event loop. */
         final Context context;
         /** Waited reserve_pool_timeout: the pool may grow into its reserve for this waiter. */
         boolean reserveAllowed;
 
-        Waiter(String clientAddress, Context context) {
+        Waiter(String clientAddress, Object client, Context context) {
             this.clientAddress = clientAddress;
+            this.client = client;
             this.context = context;
         }
     }
@@ -128,6 +131,14 @@ final class Pool {
     // ---- lending ----
 
     Future<BackendLease> acquire(String clientAddress) {
+        return acquire(clientAddress, null);
+    }
+
+    /**
+     * A connection for {@code client} (the key {@link #waiting} knows it by): at once when one
+     * is idle, else when one comes free or query_wait_timeout fails the wait.
+     */
+    Future<BackendLease> acquire(String clientAddress, Object client) {
         Context ctx = Vertx.currentContext();
         Waiter w;
         ServerConnection toCheck = null;
@@ -145,7 +156,7 @@ final class Pool {
                 }
             }
             if (toCheck == null) {
-                w = new Waiter(clientAddress, ctx);
+                w = new Waiter(clientAddress, client, ctx);
                 waiters.add(w);
                 armWaiterClock();
             } else {
@@ -156,7 +167,7 @@ final class Pool {
             ServerConnection checked = toCheck;
             return check(checked).compose(ok -> {
                 if (!checkDone(checked, ok)) {
-                    return acquire(clientAddress);
+                    return acquire(clientAddress, client);
                 }
                 acquired.incrementAndGet();
                 checked.clientAddress = clientAddress;
@@ -625,7 +636,7 @@ final class Pool {
             conn.state = ServerConnection.State.RESETTING;
             resetting++;
         }
-        conn.attachments.clear();
+        conn.forgetHostState();
         PgWire.Splitter splitter = new PgWire.Splitter();
         boolean[] failed = new boolean[1];
         java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
@@ -756,6 +767,20 @@ final class Pool {
         int svIdle = idle.size();
         int svActive = all.size() - svIdle - resetting - testing;
         return new Snapshot(Math.max(0, clients - waiters.size()), waiters.size(), svActive, svIdle, connecting, resetting + testing, maxWait);
+    }
+
+    /**
+     * Whether {@code client} is queued for a connection (SHOW CLIENTS). Asked of the queue
+     * rather than kept by the client: a flag cleared when the lease came needed one more future
+     * stage on every hand-over.
+     */
+    synchronized boolean waiting(Object client) {
+        for (Waiter w : waiters) {
+            if (w.client == client) {
+                return true;
+            }
+        }
+        return false;
     }
 
     synchronized boolean hasWaiters() {

@@ -254,8 +254,7 @@ public final class PoolingService implements PluginService, BackendConnectionPro
         private final AtomicBoolean closed = new AtomicBoolean();
         private final String applicationName;
         private final long connectedMillis = System.currentTimeMillis();
-        private volatile boolean waiting;
-        private Pool pool;
+        private volatile Pool pool;
         /** The session's event loop (clients are admitted on it). */
         private final io.vertx.core.Context loop = io.vertx.core.Vertx.currentContext();
 
@@ -339,18 +338,14 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             if (pool == null) {
                 return Future.failedFuture(new BackendUnavailableException("08P01", "no server connection for the admin console"));
             }
-            Future<BackendLease> lease = pool.acquire(address);
-            if (lease.isComplete()) {
-                return lease; // an idle connection was free: no wait to show in SHOW CLIENTS
-            }
-            waiting = true;
-            return lease.andThen(ar -> waiting = false);
+            return pool.acquire(address, this);
         }
 
         ClientInfo info() {
             String connected = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z")
                     .format(java.time.Instant.ofEpochMilli(connectedMillis).atZone(java.time.ZoneOffset.UTC));
-            return new ClientInfo(user, database, waiting ? "waiting" : "active", address, connected, applicationName);
+            Pool p = pool;
+            return new ClientInfo(user, database, p != null && p.waiting(this) ? "waiting" : "active", address, connected, applicationName);
         }
 
         @Override

@@ -36,6 +36,8 @@ final class ServerConnection {
     final long createdNanos = System.nanoTime();
     final long createdMillis = System.currentTimeMillis();
     final Map<String, Object> attachments = new ConcurrentHashMap<>();
+    /** The host's state on this connection ({@link BackendLease#hostState()}); written by the lease holder only. */
+    volatile Object hostState;
     volatile long lastUsedNanos = System.nanoTime();
     volatile State state = State.IDLE;
     /** Connection-level facts for SHOW SERVERS. */
@@ -171,6 +173,12 @@ final class ServerConnection {
         return gone.future();
     }
 
+    /** server_reset_query ran (or is about to): what any lease holder kept on the connection is void. */
+    void forgetHostState() {
+        attachments.clear();
+        hostState = null;
+    }
+
     /** A lease on this connection for one acquisition; releasing twice is harmless. */
     BackendLease lease() {
         lent = true;
@@ -201,6 +209,16 @@ final class ServerConnection {
             @Override
             public Map<String, Object> attachments() {
                 return attachments;
+            }
+
+            @Override
+            public Object hostState() {
+                return hostState;
+            }
+
+            @Override
+            public void hostState(Object state) {
+                hostState = state;
             }
 
             @Override

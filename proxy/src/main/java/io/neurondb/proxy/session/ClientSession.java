@@ -537,7 +537,7 @@ public final class ClientSession implements SessionInfo {
         serverToClient = new FlowControl(server, client);
         l.read(new LeaseReads(server));
         cancelKey.retarget(new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
-        Buffer replay = link.attach(l.attachments());
+        Buffer replay = link.attach(l);
         if (replay != null) {
             toServer.add(replay);
         }

@@ -1,5 +1,6 @@
 package io.neurondb.proxy.session;
 
+import io.neurondb.plugin.api.BackendConnectionProvider.BackendLease;
 import io.neurondb.proxy.protocol.Frame;
 import io.neurondb.proxy.protocol.MessageReader;
 import io.neurondb.proxy.protocol.MessageWriter;
@@ -85,7 +86,7 @@ final class PooledServerLink {
         this.variables = variables;
     }
 
-    /** What the link keeps on a server connection, under {@link #STATE} in its lease attachments. */
+    /** What the link keeps on a server connection: the lease's {@link BackendLease#hostState()}. */
     private static final class ServerState {
         /** Names prepared on the connection, least recently used first. */
         final LinkedHashMap<String, Boolean> prepared = new LinkedHashMap<>(16, 0.75f, true);
@@ -93,16 +94,13 @@ final class PooledServerLink {
         final AppliedSettings applied = new AppliedSettings();
     }
 
-    private static final String STATE = "neurondb-link-state";
-
     /** A new lease: returns the replay query to send first (replies dropped), or null. */
-    Buffer attach(Map<String, Object> attachments) {
-        // One lookup per lease (two computeIfAbsent calls showed in the pooled profile).
-        ServerState state = (ServerState) attachments.get(STATE);
+    Buffer attach(BackendLease lease) {
+        ServerState state = (ServerState) lease.hostState();
         if (state == null) {
             state = new ServerState();
-            attachments.put(STATE, state);
-            attachments.put(PREPARED, state.prepared); // what SHOW SERVERS counts
+            lease.hostState(state);
+            lease.attachments().put(PREPARED, state.prepared); // what SHOW SERVERS counts
         }
         prepared = state.prepared;
         applied = state.applied;
@@ -444,12 +442,13 @@ final class PooledServerLink {
      * {@link #isListen}: it starts with SET, RESET or LISTEN (case ignored; after ASCII blanks,
      * or with anything non-ASCII first), or text follows a {@code ;}. Most queries are neither,
      * and decoding every text again (the pipeline already did) showed in the pooled profile.
-     * Byte by byte: a {@code ;} byte is never part of a multi-byte UTF-8 character.
+     * Read as bytes: a {@code ;} byte is never part of a multi-byte UTF-8 character.
      */
     static boolean mayBeSetOrListen(Frame query) {
         Buffer b = query.source();
+        int body = query.start() + PgProtocol.TYPED_HEADER_LENGTH;
         int end = query.end() - 1; // the text's terminating zero
-        int i = query.start() + PgProtocol.TYPED_HEADER_LENGTH;
+        int i = body;
         while (i < end && isAsciiBlank(b.getByte(i))) {
             i++;
         }
@@ -457,14 +456,13 @@ final class PooledServerLink {
                 || startsWithIgnoreCase(b, i, end, "listen"))) {
             return true;
         }
-        for (; i < end; i++) {
-            if (b.getByte(i) == ';') {
-                for (int j = i + 1; j < end; j++) {
-                    if (!isAsciiBlank(b.getByte(j))) {
-                        return true;
-                    }
-                }
-                return false;
+        int semicolon = query.bodyIndexOf(i - body, (byte) ';');
+        if (semicolon < 0) {
+            return false;
+        }
+        for (int j = body + semicolon + 1; j < end; j++) {
+            if (!isAsciiBlank(b.getByte(j))) {
+                return true;
             }
         }
         return false;

@@ -115,6 +115,60 @@ class PoolLimitsAndConsoleTest {
         }
     }
 
+    /** States of SHOW CLIENTS rows, by the client's application_name. */
+    private static java.util.Map<String, String> clientStates(Statement console) throws SQLException {
+        java.util.Map<String, String> states = new java.util.HashMap<>();
+        try (ResultSet r = console.executeQuery("SHOW CLIENTS")) {
+            while (r.next()) {
+                states.put(r.getString("application_name"), r.getString("state"));
+            }
+        }
+        return states;
+    }
+
+    @Test
+    void showClientsTellsAQueuedClientFromAnActiveOne() throws Exception {
+        try (ProxyUnderTest proxy = proxy("    default_pool_size: 1\n    query_wait_timeout: 60\n")) {
+            Properties simple = new Properties();
+            simple.setProperty("preferQueryMode", "simple");
+            try (Connection holder = PooledProxy.connect(proxy, "postgres", "postgres", "postgres", withName("holder"));
+                 Connection waiter = PooledProxy.connect(proxy, "postgres", "postgres", "postgres", withName("queued"));
+                 Connection console = PooledProxy.connect(proxy, "pgbouncer", "postgres", "postgres", simple);
+                 Statement c = console.createStatement()) {
+                holder.setAutoCommit(false);
+                try (Statement s = holder.createStatement()) {
+                    s.execute("SELECT 1"); // the pool's one connection stays with the open transaction
+                }
+                CompletableFuture<Integer> queued = CompletableFuture.supplyAsync(() -> {
+                    try (Statement s = waiter.createStatement(); ResultSet r = s.executeQuery("SELECT 42")) {
+                        r.next();
+                        return r.getInt(1);
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, THREADS);
+                await("the second client to queue (SHOW CLIENTS: " + clientStates(c) + ")", () -> {
+                    try {
+                        return "waiting".equals(clientStates(c).get("queued"));
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertThat(clientStates(c)).containsEntry("holder", "active");
+                holder.commit();
+                assertThat(queued.get(30, TimeUnit.SECONDS)).isEqualTo(42);
+                assertThat(clientStates(c)).containsEntry("queued", "active").containsEntry("holder", "active");
+            }
+        }
+    }
+
+    private static Properties withName(String applicationName) {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", applicationName);
+        p.setProperty("assumeMinServerVersion", "15"); // pgjdbc then sends the name in the startup packet, where SHOW CLIENTS takes it from
+        return p;
+    }
+
     @Test
     void maxClientConnRefusesWith53300() throws Exception {
         try (ProxyUnderTest proxy = proxy("    max_client_conn: 3\n")) {

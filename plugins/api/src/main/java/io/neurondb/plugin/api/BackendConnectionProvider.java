@@ -121,6 +121,9 @@ public interface BackendConnectionProvider extends ExtensionPoint {
     /** A server connection on loan to one client session. */
     interface BackendLease {
 
+        /** The {@link #attachments()} key of the default {@link #hostState()}. */
+        String HOST_STATE = "neurondb-host-state";
+
         /** The logged-in server socket, idle and ready for queries: the host writes to it while it holds the lease. */
         NetSocket socket();
 
@@ -147,6 +150,21 @@ public interface BackendConnectionProvider extends ExtensionPoint {
          * are prepared on it, which settings it has). Only touched by the lease holder.
          */
         Map<String, Object> attachments();
+
+        /**
+         * The host's own state on this server connection (what it prepared and set there), or
+         * null before the host first stored one. A field rather than an {@link #attachments()}
+         * entry: the host reads it at every lease, and the map lookup showed in the pooled
+         * profile. A provider that resets the connection (server_reset_query) clears it, as it
+         * clears the attachments. The default keeps it in the attachments.
+         */
+        default Object hostState() {
+            return attachments().get(HOST_STATE);
+        }
+
+        default void hostState(Object state) {
+            attachments().put(HOST_STATE, state);
+        }
 
         /**
          * Gives the connection back. {@code reusable} false closes it (it may be mid-result or
