@@ -282,14 +282,18 @@ public final class NeuronDbProxy implements AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** How long shutdown waits for the replication streams' last checkpoints (a stream waits up to 60 s for its own, then 10 s for its thread). */
+    private static final java.time.Duration VECTORS_CLOSE_TIMEOUT = java.time.Duration.ofSeconds(75);
+
     /** Stops everything; a second call (a requested shutdown, then the owner's close) does nothing. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        if (vectors != null) {
-            vectors.close();
+        if (vectors != null && !vectors.close(VECTORS_CLOSE_TIMEOUT)) {
+            log.warn("event=shutdown_incomplete part=vector_databases reason=\"replication streams did not stop within {} s; "
+                    + "the slots keep everything after the last checkpoint\"", VECTORS_CLOSE_TIMEOUT.toSeconds());
         }
         plugins.stopServices();
         try {

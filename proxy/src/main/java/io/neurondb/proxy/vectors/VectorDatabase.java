@@ -878,18 +878,30 @@ public final class VectorDatabase {
         }
     }
 
+    /**
+     * Stops following the database and drops its indexes. Stopping the replication thread waits
+     * for its last checkpoint and for the thread to end, which takes up to a minute when the
+     * server does not answer, so it runs on a worker: close is also called where an open
+     * completes, an event loop, which it once blocked for 68 s.
+     */
     Future<Void> close() {
         synchronized (this) {
             closed = true;
         }
         IndexSync s = sync;
-        if (s != null) {
+        Future<Void> stopped = s == null ? Future.succeededFuture() : vertx.<Void>executeBlocking(() -> {
             s.close();
-        }
-        for (Entry e : List.copyOf(entries.values())) {
-            dropEntry(e);
-        }
-        return pool.close();
+            return null;
+        }, false).recover(t -> {
+            log.warn("event=replication_stop_failed db={} error=\"{}\"", database, t.toString());
+            return Future.succeededFuture();
+        });
+        return stopped.compose(v -> {
+            for (Entry e : List.copyOf(entries.values())) {
+                dropEntry(e);
+            }
+            return pool.close();
+        });
     }
 
     /** One engine index and its build state; fields written under the entry's lock. */

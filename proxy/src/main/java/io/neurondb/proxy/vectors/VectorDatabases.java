@@ -292,10 +292,12 @@ public final class VectorDatabases implements AutoCloseable {
             vertx.cancelTimer(timer);
             if (db != null) {
                 databases.remove(database, opened);
-                db.close();
                 log.info("event=vector_database_dropped db={}", database);
+                // The checkpoints go once the replication thread has stopped: it could still write one.
+                db.close().onComplete(ar -> deleteCheckpoints(database));
+            } else {
+                deleteCheckpoints(database);
             }
-            deleteCheckpoints(database);
         }
 
         @Override
@@ -363,7 +365,24 @@ public final class VectorDatabases implements AutoCloseable {
         return options;
     }
 
-    /** Closes every database's connections and drops its indexes. */
+    /**
+     * Closes every database's connections and drops its indexes, waiting (on the caller's
+     * thread, never an event loop) up to {@code timeout} for the replication threads' last
+     * checkpoints; false when that did not finish in time.
+     */
+    public boolean close(java.time.Duration timeout) {
+        try {
+            closeAsync().toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Closes every database's connections and drops its indexes (not waiting for the last checkpoints). */
     @Override
     public void close() {
         closeAsync();
