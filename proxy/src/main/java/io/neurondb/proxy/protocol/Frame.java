@@ -1,7 +1,6 @@
 package io.neurondb.proxy.protocol;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.buffer.impl.BufferImpl;
 
 /**
  * One complete protocol message, exactly as it arrived: header included, so it can be
@@ -55,28 +54,11 @@ public final class Frame {
 
     /**
      * Where {@code value} first occurs in the body from {@code offset} on, as an offset into
-     * the body, or -1. One bulk scan of the bytes (Netty's, a word at a time) rather than a
-     * bounds- and reference-checked read per byte, which is what scanning a query's text with
-     * {@link #bodyByte} costs.
+     * the body, or -1; one bulk scan ({@link ByteSearch}), not a {@link #bodyByte} per byte.
      */
     public int bodyIndexOf(int offset, byte value) {
         int header = isTyped() ? PgProtocol.TYPED_HEADER_LENGTH : 4;
-        int from = start + header + Math.max(0, offset);
-        if (from >= end) {
-            return -1;
-        }
-        int at;
-        if (source instanceof BufferImpl impl) {
-            at = impl.byteBuf().indexOf(from, end, value);
-        } else {
-            at = -1;
-            for (int i = from; i < end; i++) {
-                if (source.getByte(i) == value) {
-                    at = i;
-                    break;
-                }
-            }
-        }
+        int at = ByteSearch.indexOf(source, start + header + Math.max(0, offset), end, value);
         return at < 0 ? -1 : at - start - header;
     }
 

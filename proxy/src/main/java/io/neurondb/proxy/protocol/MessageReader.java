@@ -66,22 +66,20 @@ public final class MessageReader {
             pos = start + 1;
             return ""; // unnamed statements and portals: most Binds and Executes
         }
-        for (int i = start; i < end; i++) {
-            if (body.getByte(i) == 0) {
-                pos = i + 1;
-                return body.getString(start, i, StandardCharsets.UTF_8.name());
-            }
+        int zero = ByteSearch.indexOf(body, start, end, (byte) 0);
+        if (zero < 0) {
+            throw ProtocolException.violation("unterminated string in message");
         }
-        throw ProtocolException.violation("unterminated string in message");
+        pos = zero + 1;
+        return body.getString(start, zero, StandardCharsets.UTF_8.name());
     }
 
     /** Steps over a NUL-terminated string without decoding it. */
     public void skipCString() {
-        for (int i = pos; i < end; i++) {
-            if (body.getByte(i) == 0) {
-                pos = i + 1;
-                return;
-            }
+        int zero = ByteSearch.indexOf(body, pos, end, (byte) 0);
+        if (zero >= 0) {
+            pos = zero + 1;
+            return;
         }
         throw ProtocolException.violation("unterminated string in message");
     }
