@@ -1,5 +1,6 @@
 package io.neurondb.tests.backup;
 
+import io.neurondb.tests.support.ProxyJvm;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -384,10 +385,7 @@ class LogicalBackupRestoreTest {
                 .replace("offsite: " + fx.offsite, "offsite: " + fx.work.resolve("offsite-env-key"));
         Path envConfig = fx.writeConfig("env-key.yaml", ownRepo + "    database: shop\n    wal: {enabled: false}\n"
                 + "    encryption: {key_env: NEURONDB_TEST_BACKUP_KEY}\n");
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", envConfig.toString(),
-                "backup", "logical").redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(ProxyJvm.command("--config", envConfig.toString(), "backup", "logical")).redirectErrorStream(true);
         pb.environment().put("NEURONDB_TEST_BACKUP_KEY", hex);
         Process p = pb.start();
         String printed = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -1,6 +1,7 @@
 package io.neurondb.tests.logging;
 
 import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.tests.support.ProxyJvm;
 import io.neurondb.tests.support.TestPostgres;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -38,11 +39,8 @@ class JsonLogFormatTest {
                 + "replication:\n  enabled: false\nopen_indexed_databases_at_start: false\n"
                 + "log_format: json\nlog_level: debug\n");
         Path log = home.resolve("proxy.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                // the proxy's own logging configuration, not the test suite's logback-test.xml
-                "-Dlogback.configurationFile=logback.xml",
-                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", config.toString())
+        // the proxy's own logging configuration, not the test suite's logback-test.xml
+        ProcessBuilder pb = new ProcessBuilder(ProxyJvm.command(List.of("-Dlogback.configurationFile=logback.xml"), "--config", config.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> k.startsWith("NEURONDB_"));
         Process p = pb.start();

@@ -4,6 +4,7 @@ import io.neurondb.proxy.NeuronDbProxy;
 import io.neurondb.proxy.cli.ConfigReload;
 import io.neurondb.proxy.config.ConfigLoader;
 import io.neurondb.proxy.embedded.LocalPostgres;
+import io.neurondb.tests.support.ProxyJvm;
 import io.neurondb.tests.support.PluginJars;
 import io.neurondb.tests.support.ProxyUnderTest;
 import io.neurondb.tests.support.TestPostgres;
@@ -18,7 +19,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -215,9 +215,7 @@ class ConsoleControlTest {
 
     /** The proxy as its own JVM, as bin/neurondb-proxy runs it, with its output in home/proxy.log. */
     private static Process startProcess(FileProxy f) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", f.file().toString()));
+        List<String> cmd = ProxyJvm.command("--config", f.file().toString());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(f.home().resolve("proxy.log").toFile());
         pb.environment().put("NEURONDB_HOME", f.home().toString());
         pb.environment().keySet().removeIf(k -> k.startsWith("NEURONDB_") && !k.equals("NEURONDB_HOME"));

@@ -1,5 +1,6 @@
 package io.neurondb.tests.replication;
 
+import io.neurondb.tests.support.ProxyJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +22,7 @@ final class ProxyCli {
         Files.writeString(config, "listen: 127.0.0.1:" + port + "\n"
                 + "upstream: postgresql://postgres:postgres@127.0.0.1:" + f.pg.port() + "/postgres\n"
                 + "metrics_port: 0\nevent_loops: 2\nplugins_dir: " + plugins + "\n" + f.yaml());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", config.toString()));
+        List<String> cmd = new ArrayList<>(ProxyJvm.command("--config", config.toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(home.resolve("proxy.log").toFile());
         pb.environment().put("NEURONDB_HOME", home.toString());

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.neurondb.proxy.embedded.LocalPostgres;
 import io.neurondb.proxy.vectors.VectorDatabase;
+import io.neurondb.tests.support.ProxyJvm;
 import io.neurondb.tests.support.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,9 +61,7 @@ class ReplicationCrashTest {
         Files.writeString(config, "listen: 127.0.0.1:" + port + "\n"
                 + "upstream: postgresql://postgres:postgres@127.0.0.1:" + f.pg.port() + "/postgres\n"
                 + "metrics_port: 0\nevent_loops: 2\nplugins_dir: " + plugins + "\n" + f.yaml());
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main", "--config", config.toString())
+        ProcessBuilder pb = new ProcessBuilder(ProxyJvm.command("--config", config.toString()))
                 .redirectErrorStream(true)
                 .redirectOutput(home.resolve("proxy.log").toFile());
         pb.environment().put("NEURONDB_HOME", home.toString());
