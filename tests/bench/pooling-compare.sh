@@ -8,7 +8,8 @@
 # PostgreSQL's own CPU time per transaction is shown for every target too: on a machine the
 # middle shares with the server and pgbench, the middle's effect on TPS includes how it paces
 # the server (a backend that finds no query waiting sleeps and must be woken again).
-# With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown.
+# With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown,
+# with each round's proxy/PgBouncer ratio and their median.
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
 # Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=30 EVENT_LOOPS=2 ROUNDS=1
@@ -170,6 +171,13 @@ for mode in $MODES; do
     ratio=$(awk -v a="${tps[neurondb]:-0}" -v b="${tps[pgbouncer]:-0}" 'BEGIN{printf (b > 0 ? "%.2f" : "n/a"), (b > 0 ? a / b : 0)}')
     printf '%-9s %7s | %12.0f %9s %8s | %12.0f %9s %7s %8s | %12.0f %9s %7s %8s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" "${pgc[direct]}" \
       "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${pgc[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "${pgc[pgbouncer]}" "$ratio"
-    [[ $ROUNDS -gt 1 ]] && printf '%-17s   rounds: neurondb %s| pgbouncer %s\n' "" "${tps_all[neurondb]}" "${tps_all[pgbouncer]}"
+    if [[ $ROUNDS -gt 1 ]]; then
+      # Each round's two runs are a few seconds apart, so their ratio is less exposed to the
+      # machine's drift during the cell than the ratio of the two medians above.
+      paired=$(paste -d' ' <(tr ' ' '\n' <<<"${tps_all[neurondb]}" | grep -v '^$') <(tr ' ' '\n' <<<"${tps_all[pgbouncer]}" | grep -v '^$') \
+        | awk '$2 > 0 {printf "%.2f ", $1 / $2}')
+      printf '%-17s   rounds: neurondb %s| pgbouncer %s| paired ratios %s(median %s)\n' "" "${tps_all[neurondb]}" "${tps_all[pgbouncer]}" \
+        "$paired" "$(echo "$paired" | median)"
+    fi
   done
 done
