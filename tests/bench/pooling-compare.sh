@@ -9,7 +9,8 @@
 # middle shares with the server and pgbench, the middle's effect on TPS includes how it paces
 # the server (a backend that finds no query waiting sleeps and must be woken again).
 # With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown,
-# with each round's proxy/PgBouncer ratio and their median.
+# with each round's proxy/PgBouncer ratio and their median, and the share of CPU time the host
+# took for other guests during the cell (steal), which tells a noisy neighbour from the code.
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
 # Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=30 EVENT_LOOPS=2 ROUNDS=1
@@ -142,6 +143,8 @@ run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_
   rm -rf "$dir"
 }
 
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; } # CPU time the host gave to others (a virtual machine's noise)
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print a[int((NR + 1) / 2)]}'; }
 
 pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
@@ -157,6 +160,7 @@ for mode in $MODES; do
   for c in $CLIENT_COUNTS; do
     declare -A tps_all p99_all cpu_all pg_all
     for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; pg_all[$t]=""; done
+    st0=$(steal_ticks); wall0=$(date +%s%N)
     for r in $(seq 1 "$ROUNDS"); do
       for t in "${targets[@]}"; do
         read -r a b cpu pgcpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
@@ -176,8 +180,10 @@ for mode in $MODES; do
       # machine's drift during the cell than the ratio of the two medians above.
       paired=$(paste -d' ' <(tr ' ' '\n' <<<"${tps_all[neurondb]}" | grep -v '^$') <(tr ' ' '\n' <<<"${tps_all[pgbouncer]}" | grep -v '^$') \
         | awk '$2 > 0 {printf "%.2f ", $1 / $2}')
-      printf '%-17s   rounds: neurondb %s| pgbouncer %s| paired ratios %s(median %s)\n' "" "${tps_all[neurondb]}" "${tps_all[pgbouncer]}" \
-        "$paired" "$(echo "$paired" | median)"
+      steal=$(awk -v t=$(( ($(steal_ticks) - st0) * tick_us )) -v w=$(( ($(date +%s%N) - wall0) / 1000 )) -v n="$(nproc)" \
+        'BEGIN {printf "%.1f", 100 * t / (w * n)}')
+      printf '%-17s   rounds: neurondb %s| pgbouncer %s| paired ratios %s(median %s) | host steal %s%% of CPU time\n' "" \
+        "${tps_all[neurondb]}" "${tps_all[pgbouncer]}" "$paired" "$(echo "$paired" | median)" "$steal"
     fi
   done
 done
