@@ -34,7 +34,7 @@ final class Pool {
         final Promise<BackendLease> promise = Promise.promise();
         final long since = System.nanoTime();
         final String clientAddress;
-        /** Who waits, as SHOW CLIENTS asks ({@link #waiting}); null for the pool's own borrowers. */
+        /** Who waits, as SHOW CLIENTS asks ({@link #waitingClients}); null for the pool's own borrowers. */
         final Object client;
         /** The waiting session's event loop. */
         final Context context;
@@ -135,7 +135,7 @@ final class Pool {
     }
 
     /**
-     * A connection for {@code client} (the key {@link #waiting} knows it by): at once when one
+     * A connection for {@code client} (the key {@link #waitingClients} knows it by): at once when one
      * is idle, else when one comes free or query_wait_timeout fails the wait.
      */
     Future<BackendLease> acquire(String clientAddress, Object client) {
@@ -770,17 +770,18 @@ final class Pool {
     }
 
     /**
-     * Whether {@code client} is queued for a connection (SHOW CLIENTS). Asked of the queue
-     * rather than kept by the client: a flag cleared when the lease came needed one more future
+     * The clients queued for a connection now (SHOW CLIENTS), by identity. Asked of the queue
+     * rather than kept by each client: a flag cleared when the lease came needed one more future
      * stage on every hand-over.
      */
-    synchronized boolean waiting(Object client) {
+    synchronized java.util.Set<Object> waitingClients() {
+        java.util.Set<Object> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Waiter w : waiters) {
-            if (w.client == client) {
-                return true;
+            if (w.client != null) {
+                out.add(w.client);
             }
         }
-        return false;
+        return out;
     }
 
     synchronized boolean hasWaiters() {

@@ -53,7 +53,14 @@ public final class PoolingService implements PluginService, BackendConnectionPro
     private final java.util.Set<Client> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     java.util.List<ClientInfo> clients() {
-        return clients.stream().map(Client::info).toList();
+        // One look at each pool's queue for all its clients: asking per client held the pool's
+        // lock for a walk of the whole queue once per client.
+        Map<Pool, Set<Object>> waitingByPool = new java.util.IdentityHashMap<>();
+        return clients.stream().map(c -> {
+            Pool p = c.pool;
+            Set<Object> waiting = p == null ? Set.of() : waitingByPool.computeIfAbsent(p, Pool::waitingClients);
+            return c.info(waiting.contains(c));
+        }).toList();
     }
 
     static PoolingService running() {
@@ -341,11 +348,11 @@ public final class PoolingService implements PluginService, BackendConnectionPro
             return pool.acquire(address, this);
         }
 
-        ClientInfo info() {
+        /** As SHOW CLIENTS lists it; {@code waiting}: queued in its pool for a server connection. */
+        ClientInfo info(boolean waiting) {
             String connected = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z")
                     .format(java.time.Instant.ofEpochMilli(connectedMillis).atZone(java.time.ZoneOffset.UTC));
-            Pool p = pool;
-            return new ClientInfo(user, database, p != null && p.waiting(this) ? "waiting" : "active", address, connected, applicationName);
+            return new ClientInfo(user, database, waiting ? "waiting" : "active", address, connected, applicationName);
         }
 
         @Override
