@@ -292,12 +292,13 @@ public final class VectorDatabases implements AutoCloseable {
             vertx.cancelTimer(timer);
             if (db != null) {
                 databases.remove(database, opened);
+                db.close();
                 log.info("event=vector_database_dropped db={}", database);
-                // The checkpoints go once the replication thread has stopped: it could still write one.
-                db.close().onComplete(ar -> deleteCheckpoints(database));
-            } else {
-                deleteCheckpoints(database);
             }
+            // Safe at once: holdForDrop suspended the database, so its replication thread ended
+            // (with its last checkpoint) before the DROP was sent. Done before the client hears
+            // the DROP succeeded.
+            deleteCheckpoints(database);
         }
 
         @Override
