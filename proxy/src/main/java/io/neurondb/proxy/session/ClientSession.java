@@ -204,6 +204,12 @@ public final class ClientSession implements SessionInfo {
             return;
         } finally {
             decodingClient--;
+            if (decodingClient == 0 && pauseAfterRead) {
+                pauseAfterRead = false;
+                if (clientHolds > 0) {
+                    clientDecoder.pause();
+                }
+            }
         }
         flushToServer();
         flushToClient();
@@ -219,6 +225,8 @@ public final class ClientSession implements SessionInfo {
 
     /** Inside the client decoder's loop: a resume (releaseClient) must not run it again from within. */
     private int decodingClient;
+    /** A lease wait began inside the decoder's loop: the decoder pauses once that read is decoded. */
+    private boolean pauseAfterRead;
 
     private void onClientFrame(Frame frame) {
         switch (state) {
@@ -492,10 +500,21 @@ public final class ClientSession implements SessionInfo {
         waitForLease(acquired);
     }
 
-    /** The client is held until the lease comes; then what was kept aside goes out. */
+    /**
+     * The client is held until the lease comes; then what was kept aside goes out. The rest of
+     * the read being decoded is still taken (the link keeps it aside, in order) and only then
+     * is the decoder paused: an extended-protocol batch (Parse, Bind, Describe, Execute, Sync)
+     * then reaches the server in one write once the lease comes. Paused at its Bind, the rest
+     * went in a second write, which woke the server's backend twice per transaction.
+     */
     private void waitForLease(Future<BackendLease> acquired) {
         acquiring = true;
-        holdClient();
+        clientHolds++;
+        if (decodingClient > 0) {
+            pauseAfterRead = true;
+        } else {
+            clientDecoder.pause();
+        }
         acquired.onComplete(ar -> {
             // On this session's event loop the lease is used at once: one another session on
             // this loop just released (at the end of its read). The trip through the task queue
@@ -742,9 +761,8 @@ public final class ClientSession implements SessionInfo {
     }
 
     private void holdClient() {
-        if (clientHolds++ == 0) {
-            clientDecoder.pause();
-        }
+        clientHolds++;
+        clientDecoder.pause(); // also when a lease wait left the decoder running to the end of its read
     }
 
     private void releaseClient() {
