@@ -123,7 +123,9 @@ class DashboardMetricsTest {
                 PluginJars.directoryWith("metrics"))) {
             workload(proxy);
             MetricsHttp http = new MetricsHttp(metricsPort);
-            PromText exported = http.awaitScrape(Duration.ofSeconds(20), "the workload's meters",
+            Set<String> queriedHere = new TreeSet<>(queried);
+            queriedHere.removeAll(EXPORTED_ELSEWHERE);
+            PromText exported = http.awaitScrape(Duration.ofSeconds(20), "the workload's meters and every name the dashboard queries",
                     // an index's gauges are registered one after another, the settings ones last: a
                     // scrape can fall between the first and the last when the index first appears
                     m -> m.value("neurondb_index_rows", "database", DB, "index", "items_hnsw") == 200
@@ -132,7 +134,11 @@ class DashboardMetricsTest {
                             && !m.find("neurondb_index_search_duration_seconds_count", "database", DB).isEmpty()
                             && !m.find("neurondb_statement_errors_total").isEmpty()
                             && !m.find("neurondb_index_hnsw_ef_search_default", "database", DB).isEmpty()
-                            && !m.find("neurondb_index_ivfflat_probes_default", "database", DB).isEmpty());
+                            && !m.find("neurondb_index_ivfflat_probes_default", "database", DB).isEmpty()
+                            // A scrape once lacked the index gauges read from the index's status
+                            // (memory, build time, build settings) while rows and the defaults
+                            // were there; waiting for all of them keeps the check about names.
+                            && m.names().containsAll(queriedHere));
 
             Set<String> missing = new TreeSet<>(queried);
             missing.removeAll(exported.names());
