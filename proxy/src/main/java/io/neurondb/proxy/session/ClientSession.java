@@ -505,7 +505,8 @@ public final class ClientSession implements SessionInfo {
      * the read being decoded is still taken (the link keeps it aside, in order) and only then
      * is the decoder paused: an extended-protocol batch (Parse, Bind, Describe, Execute, Sync)
      * then reaches the server in one write once the lease comes. Paused at its Bind, the rest
-     * went in a second write, which woke the server's backend twice per transaction.
+     * went in a second write, and the server's backend slept between the two in about one
+     * transaction in six (docs/BENCHMARKS.md, session 11).
      */
     private void waitForLease(Future<BackendLease> acquired) {
         acquiring = true;
