@@ -5,15 +5,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The command line of a proxy started as its own process, with the JVM flags bin/neurondb-proxy
- * gives it (keep the two in step): the vector incubator module, native access for Netty's
- * epoll library, Unsafe memory access for Netty's buffers, and the pooled allocator. A test
- * that spawned the proxy with a list of its own ran other buffer code than the product does.
+ * The command line of a proxy started as its own JVM, with the flags bin/neurondb-proxy gives
+ * it: the build's JVM flags ({@code neurondb.jvm.flags} in the root pom, which surefire passes
+ * to the tests as a system property: the vector module, native access, Unsafe memory access
+ * for Netty's buffers) and the launcher's pooled allocator. A test that spawned the proxy with
+ * a list of its own ran other buffer code than the product does.
  */
 public final class ProxyJvm {
 
-    private static final List<String> FLAGS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow", "-Dio.netty.allocator.type=pooled");
+    private static List<String> flags() {
+        String fromBuild = System.getProperty("neurondb.jvm.flags");
+        if (fromBuild == null || fromBuild.isBlank()) {
+            throw new IllegalStateException("neurondb.jvm.flags is not set: run the tests through Maven (tests/pom.xml passes it)");
+        }
+        List<String> out = new ArrayList<>(List.of(fromBuild.trim().split("\\s+")));
+        out.add("-Dio.netty.allocator.type=pooled");
+        return out;
+    }
 
     private ProxyJvm() {
     }
@@ -27,7 +35,7 @@ public final class ProxyJvm {
     public static List<String> command(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(FLAGS);
+        cmd.addAll(flags());
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.neurondb.proxy.cli.Main"));
         cmd.addAll(List.of(args));
