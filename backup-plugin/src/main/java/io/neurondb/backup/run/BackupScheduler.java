@@ -32,8 +32,17 @@ public final class BackupScheduler implements AutoCloseable {
     private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("neurondb-backup-", 0).factory());
 
     public void schedule(String name, CronExpression cron, Job job) {
+        scheduleAfter(name, cron, job, ZonedDateTime.now());
+    }
+
+    /**
+     * Arms the job for its first time after {@code after}. A run reschedules from the time it
+     * was due, not from the clock: the timer may fire a millisecond early (the delay is whole
+     * milliseconds), and "next after now" was then the same minute again, run twice.
+     */
+    private void scheduleAfter(String name, CronExpression cron, Job job, ZonedDateTime after) {
         ZonedDateTime now = ZonedDateTime.now();
-        ZonedDateTime next = cron.next(now);
+        ZonedDateTime next = cron.next(after.isAfter(now) ? after : now);
         long delay = Math.max(0, Duration.between(now, next).toMillis());
         log.info("event=backup_job_scheduled job={} cron=\"{}\" next={}", name, cron, next);
         timer.schedule(() -> {
@@ -44,7 +53,7 @@ public final class BackupScheduler implements AutoCloseable {
                     log.error("event=backup_job_failed job={} error=\"{}\"", name, e.getMessage() == null ? e.toString() : e.getMessage());
                 }
             });
-            schedule(name, cron, job);
+            scheduleAfter(name, cron, job, next);
         }, delay, TimeUnit.MILLISECONDS);
     }
 
