@@ -37,6 +37,20 @@ public final class Frame {
         return source.slice(start, end);
     }
 
+    /**
+     * The whole message copied to a heap buffer of its own, for keeping past the read it came
+     * from (whose pooled memory is recycled). One copy: going through {@code getBytes()} made two.
+     */
+    public Buffer copyBytes() {
+        return Buffer.buffer(end - start).appendBuffer(source, start, end - start);
+    }
+
+    /** This frame over its own copy of the bytes ({@link #copyBytes()}). */
+    public Frame copy() {
+        Buffer copy = copyBytes();
+        return new Frame(type, copy, 0, copy.length());
+    }
+
     /** The body after the header (type byte and/or length word). A view, not a copy. */
     public Buffer payload() {
         int header = isTyped() ? PgProtocol.TYPED_HEADER_LENGTH : 4;

@@ -194,8 +194,7 @@ final class PooledServerLink {
     /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}; kept aside while no server connection is held. */
     void outgoing(Frame f, Consumer<Frame> frames, Consumer<Buffer> bytes) {
         if (prepared == null) {
-            Buffer copy = Buffer.buffer(f.bytes().getBytes());
-            detached.add(new Frame(f.type(), copy, 0, copy.length()));
+            detached.add(f.copy());
             return;
         }
         byte type = f.type();

@@ -207,7 +207,7 @@ final class RequestPipeline implements ReplyQueue.Output {
         }
         if (planned.size() == 1 && planned.getFirst().plan() instanceof StatementPlan.Passthrough pt
                 && pt.effect() instanceof Effect.DatabaseDropped d) {
-            Buffer query = Buffer.buffer(f.bytes().getBytes()); // a heap copy: the read is recycled once this returns
+            Buffer query = f.copyBytes(); // a heap copy: the read is recycled once this returns
             PendingReply q = PendingReply.of(PendingReply.Kind.QUERY);
             dropDatabase(d, q, () -> {
                 host.forward(query);
@@ -471,8 +471,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             Future<Void> wait = ownCommitsApplied();
             if (wait != null) {
                 // The frame is a window on pooled socket memory that goes back when this handler returns: keep a heap copy.
-                Buffer copy = Buffer.buffer(f.bytes().getBytes());
-                Frame kept = new Frame(f.type(), copy, 0, copy.length());
+                Frame kept = f.copy();
                 host.pauseClient();
                 wait.onComplete(ar -> {
                     inExtendedBatch = true;
@@ -697,7 +696,7 @@ final class RequestPipeline implements ReplyQueue.Output {
             default -> Effect.NONE;
         };
         if (effect instanceof Effect.DatabaseDropped d) {
-            Buffer execute = Buffer.buffer(f.bytes().getBytes()); // a heap copy, as above
+            Buffer execute = f.copyBytes(); // a heap copy, as above
             PendingReply e = PendingReply.of(PendingReply.Kind.EXECUTE);
             e.results = p.results;
             dropDatabase(d, e, () -> {

@@ -91,7 +91,11 @@ final class WriteBatch {
 
     /** The collected bytes, or null if none; the batch is empty afterwards. */
     Buffer take() {
-        Buffer out = copied != null ? copied : runSource == null ? null : runSource.slice(runStart, runEnd);
+        Buffer out = copied != null ? copied
+                : runSource == null ? null
+                // A run that is the whole buffer (a frame kept aside as its own copy) needs no slice.
+                : runStart == 0 && runEnd == runSource.length() ? runSource
+                : runSource.slice(runStart, runEnd);
         clear();
         return out;
     }

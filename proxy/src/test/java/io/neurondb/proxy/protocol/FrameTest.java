@@ -46,4 +46,26 @@ class FrameTest {
             direct.release();
         }
     }
+
+    @Test
+    void aCopyKeepsTheMessageAfterThePooledReadIsReleasedAndRecycled() {
+        String sql = "SELECT abalance FROM pgbench_accounts WHERE aid = 42";
+        byte[] bytes = stream(5, sql);
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+        Frame original = queryAt(BufferInternal.buffer(direct), 5);
+        Frame copy = original.copy();
+        Buffer copiedBytes = original.copyBytes();
+        direct.release();
+        // The same pooled memory handed out again and overwritten: the copies must not see it.
+        ByteBuf reused = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeZero(bytes.length);
+        try {
+            assertThat(copy.type()).isEqualTo(PgProtocol.QUERY);
+            assertThat(copy.start()).isZero();
+            assertThat(copy.length()).isEqualTo(bytes.length - 5);
+            assertThat(copy.reader().readCString()).isEqualTo(sql);
+            assertThat(copiedBytes.getBytes()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 5, bytes.length));
+        } finally {
+            reused.release();
+        }
+    }
 }

@@ -40,4 +40,16 @@ class WriteBatchTest {
         assertThat(batch.take().toString()).isEqualTo("DDZZ");
         assertThat(READ.toString()).isEqualTo("AAAABBBBBCCCDD");
     }
+
+    @Test
+    void aFrameThatIsItsWholeBufferGoesOutAsThatBufferAndTheBatchForgetsIt() {
+        Buffer kept = Buffer.buffer("QQQQ"); // a frame kept aside as its own copy
+        WriteBatch batch = new WriteBatch();
+        batch.add(new Frame((byte) 'Q', kept, 0, 4));
+        assertThat(batch.length()).isEqualTo(4);
+        assertThat(batch.take()).isSameAs(kept);
+        assertThat(batch.isEmpty()).isTrue();
+        batch.add(new Frame((byte) 'A', READ, 0, 4));
+        assertThat(batch.take().toString()).isEqualTo("AAAA");
+    }
 }
