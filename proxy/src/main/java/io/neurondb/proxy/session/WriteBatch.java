@@ -56,14 +56,22 @@ final class WriteBatch {
 
     /**
      * Writes the collected bytes to {@code destination} and empties the batch. A run that lies
-     * in the read being handled goes out as a retained slice of its memory, which Netty
-     * releases once written: no copy on the way through the proxy.
+     * in the read being handled goes out as that read's memory (all of it, or a retained slice),
+     * which Netty releases once written: no copy on the way through the proxy.
      */
     void writeTo(NetSocket destination, BorrowedRead read) {
         if (copied == null && runSource != null && runSource == read.view()) {
-            ByteBuf slice = read.memory().retainedSlice(runStart, runEnd - runStart);
+            ByteBuf memory = read.memory();
+            // The usual reply or request is the whole read: the read's own buffer goes out, with a
+            // reference of its own. A slice would be one more recycled object per write, and each
+            // of Netty's looks at it (memory address, reference count) one more indirection.
+            // Netty moves the buffer's reader index as it writes; nothing reads the read after
+            // this (the decoder took every frame: the run covers it all).
+            ByteBuf out = runStart == memory.readerIndex() && runEnd == memory.writerIndex()
+                    ? memory.retain()
+                    : memory.retainedSlice(runStart, runEnd - runStart);
             clear();
-            ChannelWrites.send(destination, slice);
+            ChannelWrites.send(destination, out);
             return;
         }
         Buffer out = take();
