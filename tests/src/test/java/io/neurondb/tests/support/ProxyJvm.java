@@ -8,8 +8,9 @@ import java.util.List;
  * The command line of a proxy started as its own JVM, with the flags bin/neurondb-proxy gives
  * it: the build's JVM flags ({@code neurondb.jvm.flags} in the root pom, which surefire passes
  * to the tests as a system property: the vector module, native access, Unsafe memory access
- * for Netty's buffers) and the launcher's pooled allocator. A test that spawned the proxy with
- * a list of its own ran other buffer code than the product does.
+ * for Netty's buffers) and the launcher's Netty settings (pooled allocator, no object
+ * recycler). A test that spawned the proxy with a list of its own ran other buffer code than
+ * the product does.
  */
 public final class ProxyJvm {
 
@@ -19,7 +20,9 @@ public final class ProxyJvm {
             throw new IllegalStateException("neurondb.jvm.flags is not set: run the tests through Maven (tests/pom.xml passes it)");
         }
         List<String> out = new ArrayList<>(List.of(fromBuild.trim().split("\\s+")));
+        // bin/neurondb-proxy's Netty choices: the pooled allocator, and no object recycler.
         out.add("-Dio.netty.allocator.type=pooled");
+        out.add("-Dio.netty.recycler.maxCapacityPerThread=0");
         return out;
     }
 
