@@ -33,35 +33,28 @@ EVENT_LOOPS=${EVENT_LOOPS:-2}
 ROUNDS=${ROUNDS:-1}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-bindir="$(pg_config --bindir 2>/dev/null || true)"
-if [[ ! -x "$bindir/initdb" ]]; then
-  bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-fi
+source "$root/tests/bench/lib/postgres.sh"
 command -v pgbouncer >/dev/null || { echo "pgbouncer not installed (apt-get install -y pgbouncer)" >&2; exit 2; }
 jar="$(ls "$root"/plugins.d/neurondb-plugin-pooling-*.jar 2>/dev/null | head -1)"
 [[ -n "$jar" ]] || { echo "pooling plugin not built: ./mvnw -DskipTests package -pl plugins/pooling -am" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/neurondb-poolbench-XXXXXX)"
 chmod 755 "$work"
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg_port=$(free_port); bouncer_port=$(free_port); proxy_port=$(free_port)
 proxy_pid=""
 cleanup() {
   [[ -n "$proxy_pid" ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null || true
   [[ -f "$work/pgbouncer.pid" ]] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
-  as_pg "$bindir/pg_ctl" stop -D "$work/pg" -m immediate >/dev/null 2>&1 || true
+  stop_cluster "$work/pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$work/pg" "$work/plugins" "$work/logs" && [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" "$work/pg" "$work/logs"
+mkdir -p "$work/plugins" "$work/logs" && [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" "$work/logs" # PgBouncer (as postgres) writes its log and pid here
 chmod 777 "$work/logs"
 cp "$jar" "$work/plugins/"
-as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/null
-as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300" >/dev/null
+start_cluster "$work/pg" "$pg_port" max_connections=300
 
 cat >"$work/proxy.yaml" <<YAML
 event_loops: $EVENT_LOOPS

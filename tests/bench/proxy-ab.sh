@@ -28,29 +28,21 @@ EVENT_LOOPS=${EVENT_LOOPS:-2}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 A_ROOT=${A_ROOT:-$here}
 B_ROOT=${B_ROOT:-$here}
-bindir="$(pg_config --bindir 2>/dev/null || true)"
-if [[ ! -x "$bindir/initdb" ]]; then
-  bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-fi
+source "$here/tests/bench/lib/postgres.sh"
 
 work="$(mktemp -d /tmp/neurondb-ab-XXXXXX)"
 chmod 755 "$work"
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 declare -A port pid
 pg_port=$(free_port)
 cleanup() {
   for v in A B; do [[ -n "${pid[$v]:-}" ]] && kill "${pid[$v]}" 2>/dev/null || true; done
-  as_pg "$bindir/pg_ctl" stop -D "$work/pg" -m immediate >/dev/null 2>&1 || true
+  stop_cluster "$work/pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$work/pg" && [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" "$work/pg"
-as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/null
-as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=300" >/dev/null
+start_cluster "$work/pg" "$pg_port" max_connections=300
 
 start_proxy() { # variant root opts
   local v=$1 root=$2 opts=$3 jar
