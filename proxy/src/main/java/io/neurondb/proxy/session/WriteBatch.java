@@ -63,7 +63,7 @@ final class WriteBatch {
         if (copied == null && runSource != null && runSource == read.view()) {
             ByteBuf memory = read.memory();
             // The usual reply or request is the whole read: the read's own buffer goes out, with a
-            // reference of its own. A slice would be one more recycled object per write, and each
+            // reference of its own. A slice would be one more object per write, and each
             // of Netty's looks at it (memory address, reference count) one more indirection.
             // Netty moves the buffer's reader index as it writes; nothing reads the read after
             // this (the decoder took every frame: the run covers it all).
