@@ -100,10 +100,7 @@ declare -A ports=([direct]=$pg_port [neurondb]=$proxy_port [pgbouncer]=$bouncer_
 declare -A pids=([neurondb]=$proxy_pid)
 targets=(direct neurondb pgbouncer)
 for t in "${targets[@]}"; do
-  for i in $(seq 1 150); do
-    "$bindir/psql" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  await_server "${ports[$t]}" || true # a target that never answers shows as 0 tps
 done
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 

@@ -59,11 +59,7 @@ start_proxy() { # variant root opts
   NEURONDB_DATA_DIR="$work/$v/data" NEURONDB_PLUGINS_DIR="$work/$v/plugins" NEURONDB_LOG_LEVEL=WARN \
   NEURONDB_JAVA_OPTS="$opts" setsid "$root/bin/neurondb-proxy" >"$work/$v/proxy.log" 2>&1 &
   pid[$v]=$!
-  for _ in $(seq 1 150); do
-    "$bindir/psql" -h 127.0.0.1 -p "${port[$v]}" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && return
-    sleep 0.2
-  done
-  echo "proxy $v did not start; its log:" >&2; cat "$work/$v/proxy.log" >&2; exit 1
+  await_server "${port[$v]}" || { echo "proxy $v did not start; its log:" >&2; cat "$work/$v/proxy.log" >&2; exit 1; }
 }
 start_proxy A "$A_ROOT" "${A_OPTS:-}"
 start_proxy B "$B_ROOT" "${B_OPTS:-}"

@@ -25,3 +25,14 @@ start_cluster() {
 stop_cluster() {
   as_pg "$bindir/pg_ctl" stop -D "$1" -m immediate >/dev/null 2>&1 || true
 }
+
+# await_server PORT: waits up to 30 s until PostgreSQL, or a proxy or pooler in front of it,
+# answers a query on 127.0.0.1:PORT; returns 1 if it never does.
+await_server() {
+  local _
+  for _ in $(seq 1 150); do
+    "$bindir/psql" -h 127.0.0.1 -p "$1" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
