@@ -7,7 +7,9 @@
 # spent per transaction, read from /proc: outside load moves TPS far more than that figure.
 # PostgreSQL's own CPU time per transaction is shown for every target too: on a machine the
 # middle shares with the server and pgbench, the middle's effect on TPS includes how it paces
-# the server (a backend that finds no query waiting sleeps and must be woken again).
+# the server (a backend that finds no query waiting sleeps and must be woken again). pgbench's
+# own CPU time per transaction is shown too: with all three on two cores, the client's share
+# moves with the middle as well.
 # With ROUNDS > 1 every cell runs that many times, targets interleaved, and medians are shown,
 # with each round's proxy/PgBouncer ratio and their median, and the share of CPU time the host
 # took for other guests during the cell (steal), which tells a noisy neighbour from the code.
@@ -115,12 +117,14 @@ server_ticks() { # PostgreSQL's user+system ticks so far: the postmaster with it
   } | awk '{s += $1} END {print s + 0}'
 }
 
-run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_tx server_cpu_us_per_tx"
+run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_tx server_cpu_us_per_tx client_cpu_us_per_tx"
   local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 s0 s1 out tps txs
   mkdir -p "$dir"
   c0=$(cpu_ticks "${5:-}"); s0=$(server_ticks)
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
-  out=$( { (cd "$dir" && "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1) || true; } \
+  # The subshell's `times` gives pgbench's own CPU time (its only child): the client's share.
+  out=$( { (cd "$dir" && { "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1 || true; }
+            times > "$dir/client-times") || true; } \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
   sleep 0.3 # backends of the run finish exiting, so their time is counted
   c1=$(cpu_ticks "${5:-}"); s1=$(server_ticks)
@@ -129,7 +133,10 @@ run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_
   { cat "$dir"/pgbench_log.* 2>/dev/null || true; } | awk '{print $3}' | sort -n \
     | awk '{a[NR]=$1} END {if (NR == 0) printf "n/a "; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f ", a[i]/1000}}'
   awk -v d=$(( (c1 - c0) * tick_us )) -v n="$txs" -v pid="${5:-}" 'BEGIN {if (pid == "" || n == 0) printf "- "; else printf "%.1f ", d / n}'
-  awk -v d=$(( (s1 - s0) * tick_us )) -v n="$txs" 'BEGIN {if (n == 0) print "-"; else printf "%.1f\n", d / n}'
+  awk -v d=$(( (s1 - s0) * tick_us )) -v n="$txs" 'BEGIN {if (n == 0) printf "- "; else printf "%.1f ", d / n}'
+  # `times` prints "XmY.YYYs XmY.YYYs" (user, system) for the shell, then for its children.
+  awk -v n="$txs" 'NR == 2 {for (i = 1; i <= 2; i++) {split($i, p, "m"); s += p[1] * 60 + p[2]}}
+    END {if (n == 0 || NR < 2) print "-"; else printf "%.1f\n", s * 1e6 / n}' "$dir/client-times" 2>/dev/null || echo "-"
   rm -rf "$dir"
 }
 
@@ -144,27 +151,30 @@ warm_clients=$(tr ' ' '\n' <<<"$CLIENT_COUNTS" | sort -n | tail -1)
 for mode in $MODES; do   # warm-up: JIT and caches, on the paths the cells below take
   for t in "${targets[@]}"; do run "${ports[$t]}" "$mode" "$warm_clients" "$WARMUP" >/dev/null; done
 done
-echo "us/tx: CPU time per transaction of the middle process (proxy, PgBouncer); pg us/tx: of PostgreSQL (all its processes)"
-printf '%-9s %7s | %12s %9s %8s | %12s %9s %7s %8s | %12s %9s %7s %8s | %s\n' mode clients "direct tps" "p99 ms" "pg us/tx" "neurondb tps" "p99 ms" "us/tx" "pg us/tx" "pgbouncer tps" "p99 ms" "us/tx" "pg us/tx" "neurondb/pgbouncer"
+echo "us/tx: CPU time per transaction of the middle process (proxy, PgBouncer); pg us/tx: of PostgreSQL (all its processes); cl us/tx: of pgbench"
+printf '%-9s %7s | %12s %9s %8s %8s | %12s %9s %7s %8s %8s | %12s %9s %7s %8s %8s | %s\n' mode clients "direct tps" "p99 ms" "pg us/tx" "cl us/tx" \
+  "neurondb tps" "p99 ms" "us/tx" "pg us/tx" "cl us/tx" "pgbouncer tps" "p99 ms" "us/tx" "pg us/tx" "cl us/tx" "neurondb/pgbouncer"
 for mode in $MODES; do
   for c in $CLIENT_COUNTS; do
-    declare -A tps_all p99_all cpu_all pg_all
-    for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; pg_all[$t]=""; done
+    declare -A tps_all p99_all cpu_all pg_all cl_all
+    for t in "${targets[@]}"; do tps_all[$t]=""; p99_all[$t]=""; cpu_all[$t]=""; pg_all[$t]=""; cl_all[$t]=""; done
     st0=$(steal_ticks); wall0=$(date +%s%N)
     for r in $(seq 1 "$ROUNDS"); do
       for t in "${targets[@]}"; do
-        read -r a b cpu pgcpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
-        tps_all[$t]+="$a "; p99_all[$t]+="$b "; cpu_all[$t]+="$cpu "; pg_all[$t]+="$pgcpu "
+        read -r a b cpu pgcpu clcpu < <(run "${ports[$t]}" "$mode" "$c" "$DURATION" "${pids[$t]:-}")
+        tps_all[$t]+="$a "; p99_all[$t]+="$b "; cpu_all[$t]+="$cpu "; pg_all[$t]+="$pgcpu "; cl_all[$t]+="$clcpu "
       done
     done
-    declare -A tps p99 cpu pgc
+    declare -A tps p99 cpu pgc clc
     for t in "${targets[@]}"; do
       tps[$t]=$(echo "${tps_all[$t]}" | median); p99[$t]=$(echo "${p99_all[$t]}" | median); cpu[$t]=$(echo "${cpu_all[$t]}" | median)
-      pgc[$t]=$(echo "${pg_all[$t]}" | median)
+      pgc[$t]=$(echo "${pg_all[$t]}" | median); clc[$t]=$(echo "${cl_all[$t]}" | median)
     done
     ratio=$(awk -v a="${tps[neurondb]:-0}" -v b="${tps[pgbouncer]:-0}" 'BEGIN{printf (b > 0 ? "%.2f" : "n/a"), (b > 0 ? a / b : 0)}')
-    printf '%-9s %7s | %12.0f %9s %8s | %12.0f %9s %7s %8s | %12.0f %9s %7s %8s | %s\n' "$mode" "$c" "${tps[direct]:-0}" "${p99[direct]}" "${pgc[direct]}" \
-      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${pgc[neurondb]}" "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "${pgc[pgbouncer]}" "$ratio"
+    printf '%-9s %7s | %12.0f %9s %8s %8s | %12.0f %9s %7s %8s %8s | %12.0f %9s %7s %8s %8s | %s\n' "$mode" "$c" \
+      "${tps[direct]:-0}" "${p99[direct]}" "${pgc[direct]}" "${clc[direct]}" \
+      "${tps[neurondb]:-0}" "${p99[neurondb]}" "${cpu[neurondb]}" "${pgc[neurondb]}" "${clc[neurondb]}" \
+      "${tps[pgbouncer]:-0}" "${p99[pgbouncer]}" "${cpu[pgbouncer]}" "${pgc[pgbouncer]}" "${clc[pgbouncer]}" "$ratio"
     if [[ $ROUNDS -gt 1 ]]; then
       # Each round's two runs are a few seconds apart, so their ratio is less exposed to the
       # machine's drift during the cell than the ratio of the two medians above.
