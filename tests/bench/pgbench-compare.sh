@@ -29,31 +29,25 @@ WARMUP=${WARMUP:-30}
 EVENT_LOOPS=${EVENT_LOOPS:-1 2}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-bindir="$(pg_config --bindir 2>/dev/null || true)"
-if [[ ! -x "$bindir/initdb" ]]; then
-  bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-fi
+source "$root/tests/bench/lib/postgres.sh"
+source "$root/tests/bench/lib/middles.sh"
 command -v pgbouncer >/dev/null || { echo "pgbouncer not installed (apt-get install -y pgbouncer)" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/neurondb-bench-XXXXXX)"
 chmod 755 "$work"
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg_port=$(free_port); bouncer_port=$(free_port)
 proxy_pids=()
 cleanup() {
   for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   [[ -f "$work/pgbouncer.pid" ]] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
-  as_pg "$bindir/pg_ctl" stop -D "$work/pg" -m immediate >/dev/null 2>&1 || true
+  stop_cluster "$work/pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$work/pg" && [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" "$work/pg"
-as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/null
-as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=200 -c wal_level=logical" >/dev/null
+[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" # PgBouncer (as postgres) writes its log and pid here
+start_cluster "$work/pg" "$pg_port" max_connections=200 wal_level=logical
 
 declare -A ports=([direct]=$pg_port [pgbouncer]=$bouncer_port)
 declare -A pids
@@ -61,13 +55,9 @@ targets=(direct)
 for loops in $EVENT_LOOPS; do
   port=$(free_port)
   printf 'event_loops: %s\n' "$loops" >"$work/proxy-$loops.yaml"
-  # setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see pooling-compare.sh).
-  NEURONDB_CONFIG="$work/proxy-$loops.yaml" NEURONDB_LISTEN="127.0.0.1:$port" \
-  NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
-  NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
-    setsid "$root/bin/neurondb-proxy" >"$work/proxy-$loops.log" 2>&1 &
-  proxy_pids+=($!)
-  pids[neurondb-$loops]=$!
+  start_neurondb "$root" "$work/proxy-$loops.yaml" "$port" "$pg_port" "$work/proxy-data" "$work/plugins" "$work/proxy-$loops.log"
+  proxy_pids+=("$started_pid")
+  pids[neurondb-$loops]=$started_pid
   ports[neurondb-$loops]=$port
   targets+=("neurondb-$loops")
 done
@@ -84,32 +74,11 @@ else
   echo "socat not installed: the bare-relay peer is left out (apt-get install -y socat)" >&2
 fi
 
-cat >"$work/pgbouncer.ini" <<INI
-[databases]
-postgres = host=127.0.0.1 port=$pg_port dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = trust
-auth_file = $work/userlist.txt
-pool_mode = session
-max_client_conn = 500
-default_pool_size = $((CLIENTS + 4))
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-INI
-echo '"postgres" ""' >"$work/userlist.txt"
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
-as_pg pgbouncer -d "$work/pgbouncer.ini"
-for i in $(seq 1 50); do [[ -s "$work/pgbouncer.pid" ]] && break; sleep 0.1; done
+start_pgbouncer "$work" "$bouncer_port" "$pg_port" session $((CLIENTS + 4)) 500
 pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 
 for t in "${targets[@]}"; do
-  for i in $(seq 1 100); do
-    "$bindir/psql" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  await_server "${ports[$t]}" || true # a target that never answers shows as 0 tps
 done
 
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1

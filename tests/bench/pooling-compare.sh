@@ -36,6 +36,8 @@ ROUNDS=${ROUNDS:-1}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/tests/bench/lib/postgres.sh"
+source "$root/tests/bench/lib/cpu.sh"
+source "$root/tests/bench/lib/middles.sh"
 command -v pgbouncer >/dev/null || { echo "pgbouncer not installed (apt-get install -y pgbouncer)" >&2; exit 2; }
 jar="$(ls "$root"/plugins.d/neurondb-plugin-pooling-*.jar 2>/dev/null | head -1)"
 [[ -n "$jar" ]] || { echo "pooling plugin not built: ./mvnw -DskipTests package -pl plugins/pooling -am" >&2; exit 2; }
@@ -68,35 +70,9 @@ plugins:
     max_client_conn: 600
     auth_type: trust
 YAML
-# setsid: the proxy runs in a session of its own, as PostgreSQL (pg_ctl) and PgBouncer (-d) do.
-# The kernel's autogroup scheduling (sched_autogroup_enabled=1) shares CPU between sessions
-# first; left in this script's session, the proxy shared one group with pgbench, and single
-# PostgreSQL backends waited up to a second for a CPU (docs/BENCHMARKS.md, session 9).
-NEURONDB_CONFIG="$work/proxy.yaml" NEURONDB_LISTEN="127.0.0.1:$proxy_port" \
-NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
-NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=WARN \
-  setsid "$root/bin/neurondb-proxy" >"$work/proxy.log" 2>&1 &
-proxy_pid=$!
-
-cat >"$work/pgbouncer.ini" <<INI
-[databases]
-postgres = host=127.0.0.1 port=$pg_port dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $bouncer_port
-unix_socket_dir =
-auth_type = trust
-auth_file = $work/userlist.txt
-pool_mode = transaction
-max_client_conn = 600
-$(pgbouncer --version | awk 'NR==1 {split($2, v, "."); if (v[1] > 1 || v[2] >= 21) print "max_prepared_statements = 200"}')
-default_pool_size = $POOL
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-INI
-echo '"postgres" ""' >"$work/userlist.txt"
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work/pgbouncer.ini" "$work/userlist.txt"
-as_pg pgbouncer -d "$work/pgbouncer.ini"
+start_neurondb "$root" "$work/proxy.yaml" "$proxy_port" "$pg_port" "$work/proxy-data" "$work/plugins" "$work/proxy.log"
+proxy_pid=$started_pid
+start_pgbouncer "$work" "$bouncer_port" "$pg_port" transaction "$POOL" 600
 
 declare -A ports=([direct]=$pg_port [neurondb]=$proxy_port [pgbouncer]=$bouncer_port)
 declare -A pids=([neurondb]=$proxy_pid)
@@ -106,43 +82,29 @@ for t in "${targets[@]}"; do
 done
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 
-cpu_ticks() { # pid -> user+system clock ticks so far (0 when there is no middle process)
-  if [[ -n "${1:-}" && -r "/proc/$1/stat" ]]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi
-}
-tick_us=$(( 1000000 / $(getconf CLK_TCK) ))
-server_ticks() { # PostgreSQL's user+system ticks so far: the postmaster with its exited children, and its live ones
-  local pm; pm=$(head -1 "$work/pg/postmaster.pid")
-  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
-  } | awk '{s += $1} END {print s + 0}'
-}
-
 run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_tx server_cpu_us_per_tx client_cpu_us_per_tx"
   local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 s0 s1 out tps txs
   mkdir -p "$dir"
-  c0=$(cpu_ticks "${5:-}"); s0=$(server_ticks)
+  c0=$(cpu_ticks "${5:-}"); s0=$(cluster_ticks "$work/pg")
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
   # The subshell's `times` gives pgbench's own CPU time (its only child): the client's share.
   out=$( { (cd "$dir" && { "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1 || true; }
             times > "$dir/client-times") || true; } \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
   sleep 0.3 # backends of the run finish exiting, so their time is counted
-  c1=$(cpu_ticks "${5:-}"); s1=$(server_ticks)
+  c1=$(cpu_ticks "${5:-}"); s1=$(cluster_ticks "$work/pg")
   read -r tps txs <<<"$out"
   printf '%s ' "$tps"
   { cat "$dir"/pgbench_log.* 2>/dev/null || true; } | awk '{print $3}' | sort -n \
     | awk '{a[NR]=$1} END {if (NR == 0) printf "n/a "; else {i=int(NR*0.99); if (i < 1) i=1; printf "%.2f ", a[i]/1000}}'
   awk -v d=$(( (c1 - c0) * tick_us )) -v n="$txs" -v pid="${5:-}" 'BEGIN {if (pid == "" || n == 0) printf "- "; else printf "%.1f ", d / n}'
   awk -v d=$(( (s1 - s0) * tick_us )) -v n="$txs" 'BEGIN {if (n == 0) printf "- "; else printf "%.1f ", d / n}'
-  # `times` prints "XmY.YYYs XmY.YYYs" (user, system) for the shell, then for its children.
-  awk -v n="$txs" 'NR == 2 {for (i = 1; i <= 2; i++) {split($i, p, "m"); s += p[1] * 60 + p[2]}}
-    END {if (n == 0 || NR < 2) print "-"; else printf "%.1f\n", s * 1e6 / n}' "$dir/client-times" 2>/dev/null || echo "-"
+  awk -v s="$(children_seconds "$dir/client-times")" -v n="$txs" 'BEGIN {if (n == 0 || s == "") print "-"; else printf "%.1f\n", s * 1e6 / n}'
   rm -rf "$dir"
 }
 
 steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; } # CPU time the host gave to others (a virtual machine's noise)
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print a[int((NR + 1) / 2)]}'; }
 
 pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
