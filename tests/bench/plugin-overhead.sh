@@ -28,17 +28,13 @@ PLUGIN_ENV=${PLUGIN_ENV:-}
 DURING_ROUND=${DURING_ROUND:-}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-bindir="$(pg_config --bindir 2>/dev/null || true)"
-if [[ ! -x "$bindir/initdb" ]]; then
-  bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-fi
+source "$root/tests/bench/lib/postgres.sh"
+source "$root/tests/bench/lib/middles.sh"
 jar="$(ls "$root"/plugins.d/neurondb-plugin-"$PLUGIN"-*.jar 2>/dev/null | head -1)"
 [[ -n "$jar" ]] || { echo "plugin $PLUGIN not built into plugins.d: package its module first (./mvnw -o -q -pl <module> -am package -DskipTests)" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/neurondb-plugin-bench-XXXXXX)"
 chmod 755 "$work"
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg_port=$(free_port)
 proxy_pids=()
@@ -46,16 +42,14 @@ during_pid=
 cleanup() {
   [[ -n "$during_pid" ]] && kill "$during_pid" 2>/dev/null || true
   for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-  as_pg "$bindir/pg_ctl" stop -D "$work/pg" -m immediate >/dev/null 2>&1 || true
+  stop_cluster "$work/pg"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-mkdir -p "$work/pg" "$work/plugins-none" "$work/plugins-$PLUGIN" && [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$work" "$work/pg"
+mkdir -p "$work/plugins-none" "$work/plugins-$PLUGIN"
 cp "$jar" "$work/plugins-$PLUGIN/"
-as_pg "$bindir/initdb" -D "$work/pg" -U postgres --auth=trust --no-sync >/dev/null
-as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
-  -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work/pg -c max_connections=200 -c wal_level=logical" >/dev/null
+start_cluster "$work/pg" "$pg_port" max_connections=200 wal_level=logical
 
 declare -A ports pids
 targets=(no-plugins "$PLUGIN")
@@ -69,21 +63,14 @@ for t in "${targets[@]}"; do
     PLUGIN_PORT=$(free_port)
     read -r -a extra <<<"${PLUGIN_ENV//\$PLUGIN_PORT/$PLUGIN_PORT}"
   fi
-  # setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see pooling-compare.sh).
-  env NEURONDB_CONFIG="$work/$t.yaml" NEURONDB_LISTEN="127.0.0.1:$port" \
-    NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
-    NEURONDB_DATA_DIR="$work/data-$t" NEURONDB_PLUGINS_DIR="$plugins" NEURONDB_LOG_LEVEL=WARN "${extra[@]}" \
-    setsid "$root/bin/neurondb-proxy" >"$work/$t.log" 2>&1 &
-  proxy_pids+=($!)
-  pids[$t]=$!
+  start_neurondb "$root" "$work/$t.yaml" "$port" "$pg_port" "$work/data-$t" "$plugins" "$work/$t.log" "${extra[@]}"
+  proxy_pids+=("$started_pid")
+  pids[$t]=$started_pid
   ports[$t]=$port
 done
 
 for t in "${targets[@]}"; do
-  for i in $(seq 1 150); do
-    "$bindir/psql" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -Atc 'select 1' postgres >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  await_server "${ports[$t]}" || true # a target that never answers shows as 0 tps
 done
 grep -q "plugin_start_failed" "$work/$PLUGIN.log" && { echo "plugin $PLUGIN failed to start:" >&2; cat "$work/$PLUGIN.log" >&2; exit 1; }
 

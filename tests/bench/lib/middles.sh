@@ -29,17 +29,18 @@ INI
   for _ in $(seq 1 50); do [[ -s "$dir/pgbouncer.pid" ]] && break; sleep 0.1; done
 }
 
-# start_neurondb ROOT CONFIG PORT PG_PORT DATA_DIR PLUGINS_DIR LOG: ROOT's bin/neurondb-proxy
-# with the config file CONFIG, upstream postgres@127.0.0.1:PG_PORT, no metrics port, output
-# to LOG; its pid is left in started_pid. setsid: the proxy runs in a session of its own, as
+# start_neurondb ROOT CONFIG PORT PG_PORT DATA_DIR PLUGINS_DIR LOG [NAME=value...]: ROOT's
+# bin/neurondb-proxy with the config file CONFIG, upstream postgres@127.0.0.1:PG_PORT, no
+# metrics port, output to LOG, and any further environment given; its pid is left in
+# started_pid. setsid: the proxy runs in a session of its own, as
 # PostgreSQL (pg_ctl) and PgBouncer (-d) do. The kernel's autogroup scheduling
 # (sched_autogroup_enabled=1) shares CPU between sessions first; left in the driver's session,
 # the proxy shared one group with pgbench, and single PostgreSQL backends waited up to a
 # second for a CPU (docs/BENCHMARKS.md, session 9).
 start_neurondb() {
-  NEURONDB_CONFIG="$2" NEURONDB_LISTEN="127.0.0.1:$3" \
-  NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$4/postgres" NEURONDB_METRICS_PORT=0 \
-  NEURONDB_DATA_DIR="$5" NEURONDB_PLUGINS_DIR="$6" NEURONDB_LOG_LEVEL=WARN \
+  env NEURONDB_CONFIG="$2" NEURONDB_LISTEN="127.0.0.1:$3" \
+    NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$4/postgres" NEURONDB_METRICS_PORT=0 \
+    NEURONDB_DATA_DIR="$5" NEURONDB_PLUGINS_DIR="$6" NEURONDB_LOG_LEVEL=WARN "${@:8}" \
     setsid "$1/bin/neurondb-proxy" >"$7" 2>&1 &
   started_pid=$!
 }
