@@ -83,15 +83,16 @@ done
 "$bindir/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 
 run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_tx server_cpu_us_per_tx client_cpu_us_per_tx"
-  local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 s0 s1 out tps txs
+  local dir="$work/logs/run-$RANDOM$RANDOM" c0 c1 s0 s1 out tps txs backends
   mkdir -p "$dir"
+  backends=$(cluster_backends "$work/pg")
   c0=$(cpu_ticks "${5:-}"); s0=$(cluster_ticks "$work/pg")
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
   # The subshell's `times` gives pgbench's own CPU time (its only child): the client's share.
   out=$( { (cd "$dir" && { "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1 || true; }
             times > "$dir/client-times") || true; } \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
-  sleep 0.3 # backends of the run finish exiting, so their time is counted
+  await_backends "$work/pg" "$backends" # backends of the run (direct) finish exiting, so their time is counted
   c1=$(cpu_ticks "${5:-}"); s1=$(cluster_ticks "$work/pg")
   read -r tps txs <<<"$out"
   printf '%s ' "$tps"

@@ -22,6 +22,20 @@ cluster_ticks() {
   } | awk '{s += $1} END {print s + 0}'
 }
 
+# cluster_backends DATADIR: how many processes the cluster's postmaster has now.
+cluster_backends() { pgrep -c -P "$(head -1 "$1/postmaster.pid")" || true; }
+
+# await_backends DATADIR COUNT: waits (up to 10 s) until the postmaster has no more than COUNT
+# processes, so the CPU time of backends a run ended is in the postmaster's count of exited
+# children before it is read; otherwise it lands in the next run's figure.
+await_backends() {
+  local _
+  for _ in $(seq 1 100); do
+    [[ $(cluster_backends "$1") -le $2 ]] && return 0
+    sleep 0.1
+  done
+}
+
 # children_seconds FILE: the CPU seconds (user + system) of a subshell's children, from the
 # output of bash's `times` saved in FILE (its second line); empty when FILE is missing.
 children_seconds() {
