@@ -88,7 +88,7 @@ as_pg "$bindir/pg_ctl" start -w -D "$work/pg" -l "$work/pg/server.log" \
 mkdir -p "$work/proxy-build"
 cp -r proxy/target/classes proxy/target/lib "$work/proxy-build/"
 copied_at="$(date -u +%H:%M:%S)"
-# setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see pooling-compare.sh).
+# setsid: a session of its own, as pg_ctl and pgbouncer -d give theirs (see tests/bench/lib/middles.sh).
 NEURONDB_LISTEN="127.0.0.1:$proxy_port" \
 NEURONDB_UPSTREAM="postgresql://postgres:postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
 NEURONDB_DATA_DIR="$work/proxy-data" NEURONDB_PLUGINS_DIR="$work/plugins" NEURONDB_LOG_LEVEL=${PROXY_LOG_LEVEL:-WARN} \

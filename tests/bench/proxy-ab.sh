@@ -52,7 +52,7 @@ start_proxy() { # variant root opts
   printf 'event_loops: %s\nplugins:\n  pooling:\n    enabled: true\n    pool_mode: transaction\n    default_pool_size: %s\n    max_client_conn: 600\n    auth_type: trust\n' \
     "$EVENT_LOOPS" "$POOL" >"$work/$v/proxy.yaml"
   port[$v]=$(free_port)
-  # setsid, as pooling-compare.sh: a session of its own, so autogroup scheduling treats it as
+  # setsid, as in tests/bench/lib/middles.sh: a session of its own, so autogroup scheduling treats it as
   # it treats PostgreSQL and pgbench.
   NEURONDB_CONFIG="$work/$v/proxy.yaml" NEURONDB_LISTEN="127.0.0.1:${port[$v]}" \
   NEURONDB_UPSTREAM="postgresql://postgres@127.0.0.1:$pg_port/postgres" NEURONDB_METRICS_PORT=0 \
