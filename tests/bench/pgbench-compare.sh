@@ -105,8 +105,10 @@ declare -A results cpu machine
 for t in "${targets[@]}"; do run "${ports[$t]}" "$WARMUP" >/dev/null; done   # warm-up: JIT, caches (a proxy is long-running)
 for r in $(seq 1 "$ROUNDS"); do
   for t in "${targets[@]}"; do
+    backends=$(cluster_backends "$work/pg")
     c0=$(cpu_ticks "${pids[$t]:-}"); m0=$(machine_ticks)
     read -r tps txs < <(run "${ports[$t]}" "$DURATION")
+    await_backends "$work/pg" "$backends"   # direct's and the relays' backends end with the run
     m1=$(machine_ticks)
     [[ $t == bare-relay ]] && sleep 0.5   # let socat reap the children that served this run
     c1=$(cpu_ticks "${pids[$t]:-}")

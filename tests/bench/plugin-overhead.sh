@@ -97,8 +97,10 @@ for r in $(seq 1 "$ROUNDS"); do
     if [[ $t == "$PLUGIN" && -n "$DURING_ROUND" ]]; then
       bash -c "$DURING_ROUND" & during_pid=$!
     fi
+    backends=$(cluster_backends "$work/pg")
     c0=$(cpu_ticks "${pids[$t]}")
     read -r tps txs < <(run "${ports[$t]}" "$DURATION")
+    await_backends "$work/pg" "$backends"   # a relay's server connections end with its clients
     c1=$(cpu_ticks "${pids[$t]}")
     if [[ -n "$during_pid" ]]; then kill "$during_pid" 2>/dev/null || true; wait "$during_pid" 2>/dev/null || true; during_pid=; fi
     us=$(awk -v d=$((c1 - c0)) -v n="$txs" -v hz="$hz" 'BEGIN{printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0)}')

@@ -88,9 +88,8 @@ run() { # port mode clients seconds middle_pid -> "tps p99_ms middle_cpu_us_per_
   backends=$(cluster_backends "$work/pg")
   c0=$(cpu_ticks "${5:-}"); s0=$(cluster_ticks "$work/pg")
   # A failing run (PgBouncer before 1.21 cannot do -M prepared in transaction mode) shows as 0 tps.
-  # The subshell's `times` gives pgbench's own CPU time (its only child): the client's share.
-  out=$( { (cd "$dir" && { "$bindir/pgbench" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres 2>&1 || true; }
-            times > "$dir/client-times") || true; } \
+  # timed_pgbench also leaves pgbench's own CPU time: the client's share.
+  out=$(timed_pgbench "$dir" -h 127.0.0.1 -p "$1" -U postgres -n -S -M "$2" -c "$3" -j "$JOBS" -T "$4" -l postgres \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} /aborted|error/ {e=1} END {printf "%s %s", (e || t == "") ? 0 : t, (e || n == "") ? 0 : n}')
   await_backends "$work/pg" "$backends" # backends of the run (direct) finish exiting, so their time is counted
   c1=$(cpu_ticks "${5:-}"); s1=$(cluster_ticks "$work/pg")

@@ -83,8 +83,8 @@ run() { # target seconds -> "tps middle_user_us middle_sys_us server_us client_u
   local t=$1 secs=$2 u0 s0 u1 s1 p0 p1 txs tps backends
   backends=$(cluster_backends "$work/pg")
   read -r u0 s0 < <(user_sys_ticks "${pids[$t]}"); p0=$(cluster_ticks "$work/pg")
-  read -r tps txs < <( { (cd "$work/logs" && { "$bindir/pgbench" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -n -S -M "$MODE" \
-      -c "$CLIENTS" -j "$JOBS" -T "$secs" postgres 2>&1 || true; }; times > "$work/logs/client-times"); } \
+  read -r tps txs < <(timed_pgbench "$work/logs" -h 127.0.0.1 -p "${ports[$t]}" -U postgres -n -S -M "$MODE" \
+      -c "$CLIENTS" -j "$JOBS" -T "$secs" postgres \
     | awk '/^tps = / {t=$3} /actually processed/ {n=$NF} END {print (t == "" ? 0 : t), (n == "" ? 0 : n)}')
   await_backends "$work/pg" "$backends" # the bare relay's server connections end with its clients
   read -r u1 s1 < <(user_sys_ticks "${pids[$t]}"); p1=$(cluster_ticks "$work/pg")

@@ -22,18 +22,13 @@ cluster_ticks() {
   } | awk '{s += $1} END {print s + 0}'
 }
 
-# cluster_backends DATADIR: how many processes the cluster's postmaster has now.
-cluster_backends() { pgrep -c -P "$(head -1 "$1/postmaster.pid")" || true; }
-
-# await_backends DATADIR COUNT: waits (up to 10 s) until the postmaster has no more than COUNT
-# processes, so the CPU time of backends a run ended is in the postmaster's count of exited
-# children before it is read; otherwise it lands in the next run's figure.
-await_backends() {
-  local _
-  for _ in $(seq 1 100); do
-    [[ $(cluster_backends "$1") -le $2 ]] && return 0
-    sleep 0.1
-  done
+# timed_pgbench DIR ARG...: pgbench with ARGs, run in DIR (where -l writes its log); prints its
+# output (a failing run prints its errors and does not stop the driver) and leaves in
+# DIR/client-times the `times` of the subshell it ran in, whose children are pgbench alone.
+timed_pgbench() {
+  local dir=$1
+  shift
+  (cd "$dir" && { "$bindir/pgbench" "$@" 2>&1 || true; }; times >"$dir/client-times")
 }
 
 # children_seconds FILE: the CPU seconds (user + system) of a subshell's children, from the

@@ -36,3 +36,18 @@ await_server() {
   done
   return 1
 }
+
+# cluster_backends DATADIR: how many processes the cluster's postmaster has now.
+cluster_backends() { pgrep -c -P "$(head -1 "$1/postmaster.pid")" || true; }
+
+# await_backends DATADIR COUNT: waits (up to 10 s) until the postmaster has no more than COUNT
+# processes. Backends a run ended (its clients', or a relay's that closes with them) are still
+# exiting when pgbench returns: without the wait their CPU time lands in the next run's figures
+# (the postmaster's count of exited children, the machine's busy time) and competes with it.
+await_backends() {
+  local _
+  for _ in $(seq 1 100); do
+    [[ $(cluster_backends "$1") -le $2 ]] && return 0
+    sleep 0.1
+  done
+}
