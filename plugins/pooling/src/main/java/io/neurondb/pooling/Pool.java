@@ -520,22 +520,33 @@ final class Pool {
      * and the waiters sit on different loops. Caller holds the lock; waiters is not empty.
      */
     private Waiter nextWaiterFor(ServerConnection conn) {
-        Waiter head = waiters.peek();
-        if (head.context == conn.context) {
+        Waiter w = waiterOn(conn.context);
+        if (w == null) {
             return waiters.poll();
         }
+        if (w == waiters.peek()) {
+            return waiters.poll();
+        }
+        waiters.remove(w);
+        return w;
+    }
+
+    /**
+     * The longest waiter on {@code loop} that has not waited {@link #AFFINITY_SLACK_NANOS} less
+     * than the longest waiter of all; null if none. Caller holds the lock; waiters is not empty.
+     */
+    private Waiter waiterOn(Context loop) {
+        Waiter head = waiters.peek();
         long oldestAllowed = head.since + AFFINITY_SLACK_NANOS;
-        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
-            Waiter w = it.next();
+        for (Waiter w : waiters) {
             if (w.since - oldestAllowed > 0) {
-                break;
+                return null;
             }
-            if (w.context == conn.context) {
-                it.remove();
+            if (w.context == loop) {
                 return w;
             }
         }
-        return waiters.poll();
+        return null;
     }
 
     /**
@@ -604,6 +615,122 @@ final class Pool {
     /** Ends a stats_period. */
     void rollStats(long nowNanos) {
         stats.roll(nowNanos, acquired.get(), waitNanosTotal.get() / 1000);
+    }
+
+    /**
+     * Lends {@code conn} to a client waiting on the connection's own event loop while its holder
+     * still runs its last statement ({@link io.neurondb.plugin.api.BackendConnectionProvider.BackendLease#lendBehind}):
+     * the waiter's work goes out at once and the server runs it as soon as the holder's is
+     * done, without going idle between the two. Only a waiter on the connection's loop (the
+     * holder's too) qualifies: its writes then follow the holder's on the socket, and the
+     * holder passes what it read past its own reply on the same thread. The longest waiter
+     * keeps its claim within {@link #AFFINITY_SLACK_NANOS}, as in {@link #nextWaiterFor}.
+     */
+    boolean lendBehind(ServerConnection conn, ServerConnection.Lease lender) {
+        if (!settings().serverPipelining() || Vertx.currentContext() != conn.context) {
+            return false;
+        }
+        Waiter w;
+        ServerConnection.Lease next;
+        synchronized (this) {
+            if (pooler.paused() || shutDown || waiters.isEmpty() || conn.state != ServerConnection.State.ACTIVE) {
+                return false;
+            }
+            w = waiterOn(conn.context);
+            if (w == null) {
+                return false;
+            }
+            next = conn.lendNext(lender, w.clientAddress, settings().serverPipelineDepth());
+            if (next == null) {
+                return false;
+            }
+            waiters.remove(w);
+            acquired.incrementAndGet();
+            waitNanosTotal.addAndGet(System.nanoTime() - w.since);
+            waits.incrementAndGet();
+            lentBehind.incrementAndGet();
+        }
+        if (!w.promise.tryComplete(next)) {
+            synchronized (this) {
+                conn.unlend(next, lender);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    /** Leases lent behind a holder's last statement (see {@link #lendBehind}). */
+    final AtomicLong lentBehind = new AtomicLong();
+
+    /** A lease came back; {@code unread} is what its holder read past its own reply. */
+    void release(ServerConnection conn, boolean reusable, io.vertx.core.buffer.Buffer unread) {
+        ServerConnection.Lease next;
+        synchronized (this) {
+            next = conn.takeNext();
+        }
+        if (next != null) {
+            conn.lastUsedNanos = System.nanoTime();
+            if (reusable && conn.state != ServerConnection.State.CLOSED) {
+                conn.promote(next, unread);
+                return;
+            }
+            // The next holder's work was written behind a holder that could not finish cleanly:
+            // it goes with the connection, and its client gets the connection's error.
+            next.closedBeforeTurn();
+        }
+        release(conn, reusable);
+    }
+
+    /**
+     * The holder's client left while the server still owed it {@code readyForQueries}
+     * ReadyForQuery messages, and the connection was lent behind it: its replies are read and
+     * dropped up to the last of them, then the next holder reads on. Closing the connection, as
+     * for any other client that leaves mid-reply, would lose the next client's work with it.
+     */
+    void abandon(ServerConnection conn, int readyForQueries, io.vertx.core.buffer.Buffer unread) {
+        if (readyForQueries <= 0 || !conn.hasNext()) {
+            release(conn, readyForQueries <= 0 && conn.hasNext(), unread);
+            return;
+        }
+        int[] left = {readyForQueries};
+        io.vertx.core.buffer.Buffer[] pending = {io.vertx.core.buffer.Buffer.buffer()};
+        boolean[] over = {false};
+        io.vertx.core.Handler<io.vertx.core.buffer.Buffer> reads = chunk -> {
+            if (over[0]) {
+                return;
+            }
+            io.vertx.core.buffer.Buffer buf = pending[0].appendBuffer(chunk);
+            int at = 0;
+            while (buf.length() - at >= 5) {
+                int length = buf.getInt(at + 1);
+                if (length < 4) {
+                    over[0] = true;
+                    release(conn, false, null);
+                    return;
+                }
+                if (buf.length() - at < 1 + length) {
+                    break;
+                }
+                boolean ready = buf.getByte(at) == PgWire.READY_FOR_QUERY;
+                boolean idle = ready && buf.getByte(at + 5) == 'I';
+                at += 1 + length;
+                if (ready && --left[0] == 0) {
+                    over[0] = true;
+                    release(conn, idle, buf.getBuffer(at, buf.length()));
+                    return;
+                }
+            }
+            pending[0] = buf.getBuffer(at, buf.length());
+        };
+        conn.readByPool(reads, () -> {
+            if (!over[0]) {
+                over[0] = true;
+                release(conn, false, null);
+            }
+        });
+        if (unread != null && unread.length() > 0) {
+            reads.handle(unread);
+        }
     }
 
     /** A lease came back. */

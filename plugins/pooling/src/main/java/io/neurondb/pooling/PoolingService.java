@@ -249,6 +249,8 @@ public final class PoolingService implements PluginService, BackendConnectionPro
                 .description("Time clients spent waiting for a server connection").register(r);
         io.micrometer.core.instrument.FunctionCounter.builder("neurondb.stats.client.waits", pool, p -> p.waits.get()).tags(tags)
                 .description("Clients that waited for a server connection and got one (wait seconds / waits = mean wait)").register(r);
+        io.micrometer.core.instrument.FunctionCounter.builder("neurondb.stats.server.pipelined", pool, p -> p.lentBehind.get()).tags(tags)
+                .description("Clients whose work went to a busy server connection behind another client's last statement (server_pipelining)").register(r);
     }
 
     /** The pooler's side of one client. */

@@ -38,6 +38,8 @@ public record PoolingSettings(
         String serverCheckQuery,
         Duration serverCheckDelay,
         int maxPreparedStatements,
+        boolean serverPipelining,
+        int serverPipelineDepth,
         Duration statsPeriod,
         String authType,
         Path authFile,
@@ -64,7 +66,7 @@ public record PoolingSettings(
             "min_pool_size", "reserve_pool_size", "reserve_pool_timeout", "max_db_connections", "max_user_connections",
             "server_lifetime", "server_idle_timeout", "server_connect_timeout", "server_login_retry", "query_wait_timeout", "client_idle_timeout",
             "idle_transaction_timeout", "server_reset_query", "server_check_query", "server_check_delay",
-            "max_prepared_statements", "stats_period", "auth_type", "auth_file", "auth_user", "auth_query", "admin_users", "stats_users",
+            "max_prepared_statements", "server_pipelining", "server_pipeline_depth", "stats_period", "auth_type", "auth_file", "auth_user", "auth_query", "admin_users", "stats_users",
             "databases", "users");
 
     /** Reads the settings; throws IllegalArgumentException naming the key that is wrong. */
@@ -98,6 +100,7 @@ public record PoolingSettings(
                 r.seconds("client_idle_timeout", 0), r.seconds("idle_transaction_timeout", 0),
                 r.string("server_reset_query", "DISCARD ALL"), r.string("server_check_query", "select 1"),
                 r.seconds("server_check_delay", 30), r.integer("max_prepared_statements", 200, 0),
+                r.bool("server_pipelining", false), atMost(r.integer("server_pipeline_depth", 3, 1), 16, "plugins.pooling.server_pipeline_depth"),
                 positiveSeconds(r.seconds("stats_period", 60), "plugins.pooling.stats_period"),
                 authType, authFile == null ? null : Path.of(authFile), blankToNull(r.string("auth_user", null)),
                 r.string("auth_query", DEFAULT_AUTH_QUERY), r.list("admin_users"), r.list("stats_users"), dbs, users);
@@ -157,6 +160,8 @@ public record PoolingSettings(
         m.put("server_check_query", serverCheckQuery);
         m.put("server_check_delay", Long.toString(serverCheckDelay.toSeconds()));
         m.put("max_prepared_statements", Integer.toString(maxPreparedStatements));
+        m.put("server_pipelining", serverPipelining ? "1" : "0");
+        m.put("server_pipeline_depth", Integer.toString(serverPipelineDepth));
         m.put("stats_period", Long.toString(statsPeriod.toSeconds()));
         m.put("auth_type", authType);
         m.put("auth_file", authFile == null ? "" : authFile.toString());
@@ -165,6 +170,13 @@ public record PoolingSettings(
         m.put("admin_users", String.join(",", adminUsers));
         m.put("stats_users", String.join(",", statsUsers));
         return m;
+    }
+
+    private static int atMost(int value, int max, String key) {
+        if (value > max) {
+            throw new IllegalArgumentException(key + ": at most " + max + ", got " + value);
+        }
+        return value;
     }
 
     private static Duration positiveSeconds(Duration d, String key) {

@@ -95,6 +95,11 @@ final class ServerConnection {
         socket.closeHandler(v -> {
             socketClosed = true;
             tellClosed(reader);
+            java.util.List<Lease> behind;
+            synchronized (pool) {
+                behind = new java.util.ArrayList<>(queued);
+            }
+            behind.forEach(Lease::closedBeforeTurn);
         });
         socket.exceptionHandler(e -> socket.close());
     }
@@ -179,67 +184,241 @@ final class ServerConnection {
         hostState = null;
     }
 
-    /** A lease on this connection for one acquisition; releasing twice is harmless. */
+    /** A lease on this connection for one acquisition, whose holder reads it at once. */
     BackendLease lease() {
         lent = true;
-        AtomicBoolean released = new AtomicBoolean();
-        return new BackendLease() {
-            @Override
-            public NetSocket socket() {
-                return socket;
-            }
+        Lease l = new Lease(true);
+        synchronized (pool) {
+            queued.clear();
+            lastWriter = l;
+        }
+        return l;
+    }
 
-            @Override
-            public int processId() {
-                return processId;
-            }
+    /**
+     * Leases lent behind the current holder's last statement ({@link Pool#lendBehind}), in the
+     * order their work was written; each reads the connection once the one before it releases
+     * it. Guarded by the pool's lock; every holder lives on this connection's event loop.
+     */
+    private final java.util.ArrayDeque<Lease> queued = new java.util.ArrayDeque<>(2);
+    /** The lease whose work was written last: only it may lend the connection on. Guarded by the pool's lock. */
+    private Lease lastWriter;
 
-            @Override
-            public int secretKey() {
-                return secretKey;
-            }
+    /**
+     * A lease that waits behind {@code lender}'s work; null unless {@code lender} wrote last
+     * and fewer than {@code depth} already wait. Caller holds the pool's lock.
+     */
+    Lease lendNext(Lease lender, String holderAddress, int depth) {
+        if (lender != lastWriter || queued.size() >= depth) {
+            return null;
+        }
+        Lease n = new Lease(false);
+        n.holderAddress = holderAddress;
+        queued.add(n);
+        lastWriter = n;
+        return n;
+    }
 
-            @Override
-            public void read(LeaseReader r) {
-                if (!released.get()) {
-                    readBy(r);
+    /** Takes back a lease just lent that nobody took. Caller holds the pool's lock. */
+    void unlend(Lease n, Lease lender) {
+        if (queued.remove(n) && lastWriter == n) {
+            lastWriter = lender;
+        }
+    }
+
+    /** Whether a lease waits behind the holder. */
+    boolean hasNext() {
+        synchronized (pool) {
+            return !queued.isEmpty();
+        }
+    }
+
+    /** The lease waiting first behind the holder, taken off the queue (null if none). Caller holds the pool's lock. */
+    Lease takeNext() {
+        return queued.poll();
+    }
+
+    /** A waiting lease's turn: the connection's reads are its own from now, starting with {@code unread}. */
+    void promote(Lease n, Buffer unread) {
+        n.turn(unread);
+        // A place in the queue came free: the lease that wrote last may lend the connection on.
+        Lease last;
+        synchronized (pool) {
+            last = lastWriter;
+        }
+        if (last != null && last != n && !last.current) {
+            LeaseReader r = last.waiting;
+            if (r != null && !last.released.get()) {
+                r.onRoomBehind();
+            }
+        }
+    }
+
+    /** One acquisition of this connection; releasing twice is harmless. */
+    final class Lease implements BackendLease {
+        private final AtomicBoolean released = new AtomicBoolean();
+        /** The connection's replies are this lease's (false while it waits behind the holder). On the connection's loop. */
+        private boolean current;
+        /** The reader given while waiting, made the connection's reader at the turn. */
+        private LeaseReader waiting;
+        /** What the previous holder read past its own reply, when the turn came before the reader. */
+        private Buffer unread;
+        /** Released before its turn (its client left): its replies are dropped or the connection closed when the turn comes. */
+        private boolean leftBeforeTurn;
+        /** ReadyForQuery messages its client was still owed when it left; -1 when not known. */
+        private int owedAtLeave = -1;
+        /** Who holds it, for SHOW SERVERS once it is current. */
+        private String holderAddress = "";
+
+        Lease(boolean current) {
+            this.current = current;
+        }
+
+        /** The previous holder is done: this lease reads the connection now. */
+        private void turn(Buffer tail) {
+            current = true;
+            clientAddress = holderAddress;
+            if (leftBeforeTurn) {
+                if (owedAtLeave > 0 && hasNext()) {
+                    // Others' work waits behind its: its replies are read and dropped.
+                    pool.abandon(ServerConnection.this, owedAtLeave, tail);
+                } else {
+                    // Its statement may still be running, for nobody: ended like any other leaver's.
+                    pool.release(ServerConnection.this, false);
+                }
+                return;
+            }
+            LeaseReader r = waiting;
+            waiting = null;
+            if (r == null) {
+                unread = tail;
+                return;
+            }
+            start(r, tail);
+        }
+
+        private void start(LeaseReader r, Buffer tail) {
+            readBy(r);
+            r.onTurn();
+            if (tail != null && tail.length() > 0 && !socketClosed) {
+                r.onMessage(io.netty.buffer.Unpooled.wrappedBuffer(tail.getBytes()));
+            }
+        }
+
+        /** The connection broke before this lease's turn: its reader hears of it now, or when it comes. */
+        void closedBeforeTurn() {
+            current = true;
+            LeaseReader r = waiting;
+            waiting = null;
+            if (r != null) {
+                r.onClosed();
+            }
+        }
+
+        @Override
+        public NetSocket socket() {
+            return socket;
+        }
+
+        @Override
+        public int processId() {
+            return processId;
+        }
+
+        @Override
+        public int secretKey() {
+            return secretKey;
+        }
+
+        @Override
+        public void read(LeaseReader r) {
+            if (released.get()) {
+                return;
+            }
+            if (!current) {
+                waiting = r;
+                return;
+            }
+            if (state == State.CLOSED && !socketClosed) {
+                r.onClosed();
+                return;
+            }
+            Buffer tail = unread;
+            unread = null;
+            start(r, tail);
+        }
+
+        @Override
+        public Map<String, Object> attachments() {
+            return attachments;
+        }
+
+        @Override
+        public Object hostState() {
+            return hostState;
+        }
+
+        @Override
+        public void hostState(Object state) {
+            hostState = state;
+        }
+
+        @Override
+        public boolean lendBehind() {
+            return !released.get() && pool.lendBehind(ServerConnection.this, this);
+        }
+
+        @Override
+        public void release(boolean reusable) {
+            release(reusable, null, null);
+        }
+
+        @Override
+        public void release(boolean reusable, LeaseUsage usage) {
+            release(reusable, usage, null);
+        }
+
+        @Override
+        public void release(boolean reusable, LeaseUsage usage, Buffer unread) {
+            if (released.compareAndSet(false, true)) {
+                pool.usage(usage);
+                if (!leaveBeforeTurn()) {
+                    pool.release(ServerConnection.this, reusable, unread);
                 }
             }
+        }
 
-            @Override
-            public Map<String, Object> attachments() {
-                return attachments;
-            }
-
-            @Override
-            public Object hostState() {
-                return hostState;
-            }
-
-            @Override
-            public void hostState(Object state) {
-                hostState = state;
-            }
-
-            @Override
-            public void release(boolean reusable) {
-                release(reusable, null);
-            }
-
-            @Override
-            public void release(boolean reusable, LeaseUsage usage) {
-                if (released.compareAndSet(false, true)) {
-                    pool.usage(usage);
-                    pool.release(ServerConnection.this, reusable);
+        @Override
+        public void abandon(int readyForQueries, LeaseUsage usage, Buffer unread) {
+            if (released.compareAndSet(false, true)) {
+                pool.usage(usage);
+                if (!leaveBeforeTurn()) {
+                    pool.abandon(ServerConnection.this, readyForQueries, unread);
+                } else {
+                    owedAtLeave = readyForQueries;
                 }
             }
+        }
 
-            @Override
-            public void report(LeaseUsage usage) {
-                if (!released.get()) {
-                    pool.usage(usage);
-                }
+        /**
+         * A release before the turn (the client left while its work waited behind another's) must
+         * not touch the connection the current holder is using: it is noted for the turn. True
+         * when so. On the connection's loop, like the turn.
+         */
+        private boolean leaveBeforeTurn() {
+            if (current) {
+                return false;
             }
-        };
+            leftBeforeTurn = true;
+            waiting = null;
+            return true;
+        }
+
+        @Override
+        public void report(LeaseUsage usage) {
+            if (!released.get()) {
+                pool.usage(usage);
+            }
+        }
     }
 }

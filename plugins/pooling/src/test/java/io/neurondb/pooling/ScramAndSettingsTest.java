@@ -73,6 +73,12 @@ class ScramAndSettingsTest {
         assertThat(d.maxClientConn()).isEqualTo(100);
         assertThat(d.queryWaitTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(d.serverResetQuery()).isEqualTo("DISCARD ALL");
+        assertThat(d.serverPipelining()).as("not PgBouncer's behaviour: asked for").isFalse();
+        assertThat(d.serverPipelineDepth()).isEqualTo(3);
+        PoolingSettings pipelined = PoolingSettings.from(Map.of("server_pipelining", "on", "server_pipeline_depth", 2), Map.of());
+        assertThat(pipelined.serverPipelining()).isTrue();
+        assertThat(pipelined.serverPipelineDepth()).isEqualTo(2);
+        assertThat(pipelined.asConfigRows()).containsEntry("server_pipelining", "1").containsEntry("server_pipeline_depth", "2");
         PoolingSettings env = PoolingSettings.from(Map.of("auth_type", "trust"),
                 Map.of("NEURONDB_POOL_MODE", "transaction", "NEURONDB_DEFAULT_POOL_SIZE", "7"));
         assertThat(env.enabled()).isTrue();
@@ -92,6 +98,9 @@ class ScramAndSettingsTest {
         assertThatThrownBy(() -> PoolingSettings.from(Map.of("enabled", true), Map.of())).hasMessageContaining("auth_file");
         assertThatThrownBy(() -> PoolingSettings.from(Map.of(), Map.of("NEURONDB_DEFAULT_POOL_SIZE", "0")))
                 .hasMessageContaining("NEURONDB_DEFAULT_POOL_SIZE");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("server_pipeline_depth", 0), Map.of())).hasMessageContaining("server_pipeline_depth");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("server_pipeline_depth", 17), Map.of())).hasMessageContaining("at most 16");
+        assertThatThrownBy(() -> PoolingSettings.from(Map.of("server_pipelining", "sometimes"), Map.of())).hasMessageContaining("server_pipelining");
     }
 
     /** Statement mode is refused wherever it can be set, rather than run as transaction mode. */

@@ -24,8 +24,18 @@ public final class CancelRegistry {
      * pooled transaction) is a field write, not a map lookup.
      */
     public static final class Registration {
+        private static final int OPEN = 0;
+        private static final int HOLDING = 1;
+        private static final int HELD_ONE = 2;
+
         private final BackendKeyData key;
         private volatile CancelTarget target;
+        /**
+         * OPEN: cancels go to {@link #target}. HOLDING: the client's work is on its way to a server
+         * connection that still runs another client's statement, so a cancel now would reach that
+         * one; it is kept instead (HELD_ONE) and handed over at the next {@link #retarget}.
+         */
+        private final java.util.concurrent.atomic.AtomicInteger holding = new java.util.concurrent.atomic.AtomicInteger(OPEN);
 
         private Registration(BackendKeyData key, CancelTarget target) {
             this.key = key;
@@ -37,9 +47,27 @@ public final class CancelRegistry {
             return key;
         }
 
-        /** Points the key at another server connection (pooling moves clients around). */
-        public void retarget(CancelTarget to) {
+        /**
+         * Points the key at another server connection (pooling moves clients around). True when
+         * a cancel came while cancels were held: the caller sends it there now.
+         */
+        public boolean retarget(CancelTarget to) {
             target = to;
+            return holding.getAndSet(OPEN) == HELD_ONE;
+        }
+
+        /** Cancels are kept from now until the next {@link #retarget}, not sent anywhere. */
+        public void hold() {
+            holding.set(HOLDING);
+        }
+
+        /** Where a cancel goes now; null when it was kept for later (or the client holds no server connection). */
+        private CancelTarget cancel() {
+            if (holding.compareAndSet(HOLDING, HELD_ONE) || holding.get() == HELD_ONE) {
+                return null;
+            }
+            // Open (maybe since just now, in which case the target was set before).
+            return target;
         }
     }
 
@@ -64,9 +92,14 @@ public final class CancelRegistry {
         }
     }
 
-    public Optional<CancelTarget> lookup(int processId, int secretKey) {
+    /**
+     * A cancel request with this key: where to send it now. Empty for an unknown key, and when
+     * the client's cancels are held ({@link Registration#hold}): then its session sends it once
+     * its work reaches the server.
+     */
+    public Optional<CancelTarget> cancel(int processId, int secretKey) {
         Registration r = targets.get(new BackendKeyData(processId, secretKey).asLong());
-        return Optional.ofNullable(r == null ? null : r.target);
+        return Optional.ofNullable(r == null ? null : r.cancel());
     }
 
     public int size() {

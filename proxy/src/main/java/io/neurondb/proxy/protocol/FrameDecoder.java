@@ -87,6 +87,23 @@ public final class FrameDecoder {
         }
     }
 
+    /**
+     * Takes the bytes buffered beyond the frames handed out (a copy, or null when there are
+     * none) and forgets them: the rest of the stream is someone else's from here. Used when a
+     * pooled server connection passes to the next holder in the middle of a read.
+     */
+    public Buffer takeBuffered() {
+        if (!hasBufferedBytes()) {
+            pending = null;
+            consumed = 0;
+            return null;
+        }
+        Buffer rest = Buffer.buffer(pending.length() - consumed).appendBuffer(pending, consumed, pending.length() - consumed);
+        pending = null;
+        consumed = 0;
+        return rest;
+    }
+
     /** Clears the pause and hands out frames already buffered. */
     public void resume(Consumer<Frame> sink) {
         paused = false;

@@ -26,6 +26,19 @@ final class ChannelWrites {
     }
 
     /**
+     * Queues {@code bytes} without flushing: the next write with a flush, or {@link #flush},
+     * sends them together with what follows, in one system call.
+     */
+    static void queue(NetSocket socket, ByteBuf bytes) {
+        Channel channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+        channel.write(bytes, channel.voidPromise());
+    }
+
+    static void flush(NetSocket socket) {
+        ((NetSocketInternal) socket).channelHandlerContext().channel().flush();
+    }
+
+    /**
      * Sends a Vert.x buffer. Only heap buffers the proxy owns (copies and messages it encoded)
      * come here; Vert.x hands them out as slices whose release does nothing.
      */

@@ -286,13 +286,18 @@ public final class ClientSession implements SessionInfo {
 
     private void onCancelRequest(CancelRequest cancel) {
         // The protocol sends no reply to a cancel; the connection just closes.
-        services.cancels().lookup(cancel.processId(), cancel.secretKey()).filter(t -> t.serverKey() != null).ifPresentOrElse(target ->
-                services.upstream().connectPlain().onSuccess(socket -> {
-                    ChannelWrites.send(socket, new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
-                    socket.end();
-                }), () -> log.debug("conn={} event=cancel_unknown_key", connectionId));
+        services.cancels().cancel(cancel.processId(), cancel.secretKey()).filter(t -> t.serverKey() != null).ifPresentOrElse(this::sendCancel,
+                () -> log.debug("conn={} event=cancel_not_sent", connectionId));
         transition(SessionState.CLOSED);
         client.end();
+    }
+
+    /** Sends a cancel to the server connection {@code target} names, on a connection of its own. */
+    private void sendCancel(CancelTarget target) {
+        services.upstream().connectPlain().onSuccess(socket -> {
+            ChannelWrites.send(socket, new CancelRequest(target.serverKey().processId(), target.serverKey().secretKey()).encode());
+            socket.end();
+        });
     }
 
     private void onStartupMessage(StartupMessage message) {
@@ -555,8 +560,10 @@ public final class ClientSession implements SessionInfo {
         serverDecoder = new FrameDecoder(FrameLimits.backend(), FrameDecoder.Expect.TYPED);
         clientToServer = new FlowControl(client, server);
         serverToClient = new FlowControl(server, client);
+        // Until the connection's replies are this session's (at once, unless it was lent behind
+        // another client's statement), a cancel would reach someone else's: it is kept.
+        cancelKey.hold();
         l.read(new LeaseReads(server));
-        cancelKey.retarget(new CancelTarget(services.upstream().server(), new BackendKeyData(l.processId(), l.secretKey())));
         Buffer replay = link.attach(l);
         if (replay != null) {
             toServer.add(replay);
@@ -587,6 +594,34 @@ public final class ClientSession implements SessionInfo {
             onSessionThread(null);
         }
 
+        /**
+         * The connection's replies are this session's now: its cancels go there from here (not
+         * before: while lent behind another client's statement, a cancel would reach that one),
+         * and a batch written while it waited may in turn let the pool lend the connection on.
+         */
+        @Override
+        public void onTurn() {
+            if (server != socket || state == SessionState.CLOSED) {
+                return;
+            }
+            leaseTurn = true;
+            CancelTarget target = new CancelTarget(services.upstream().server(), new BackendKeyData(lease.processId(), lease.secretKey()));
+            if (cancelKey.retarget(target)) {
+                log.debug("conn={} event=held_cancel_sent", connectionId);
+                sendCancel(target);
+            }
+            if (link.attached()) {
+                lendBehindIfDone();
+            }
+        }
+
+        @Override
+        public void onRoomBehind() {
+            if (server == socket && state != SessionState.CLOSED && link.attached()) {
+                lendBehindIfDone();
+            }
+        }
+
         /** A read, or the close when {@code message} is null, moved to the session's loop. */
         private void onSessionThread(Object message) {
             if (Vertx.currentContext() == context) {
@@ -609,14 +644,28 @@ public final class ClientSession implements SessionInfo {
 
     /** The lease goes back: the server connection is the pool's again. */
     private void returnLease(boolean reusable) {
+        returnLease(reusable, null);
+    }
+
+    private void returnLease(boolean reusable, Buffer unread) {
+        if (lease != null && SessionLogLevels.debugEnabled(log, connectionId)) {
+            log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, lease.processId(), reusable);
+        }
+        BackendLease l = detachLease();
+        if (l != null) {
+            l.release(reusable, link.usage.take(), unread);
+        }
+    }
+
+    /** Lets go of the lease here (the link, the flow controls, the cancel key); null if none is held. */
+    private BackendLease detachLease() {
         BackendLease l = lease;
         if (l == null) {
-            return;
+            return null;
         }
         lease = null;
-        if (SessionLogLevels.debugEnabled(log, connectionId)) {
-            log.debug("conn={} event=lease_returned server_pid={} reusable={}", connectionId, l.processId(), reusable);
-        }
+        lentBehind = false;
+        leaseTurn = false;
         clientToServer.detach();
         serverToClient.detach();
         clientToServer = null;
@@ -625,7 +674,7 @@ public final class ClientSession implements SessionInfo {
         serverDecoder = null;
         link.detach();
         cancelKey.retarget(noServerTarget);
-        l.release(reusable, link.usage.take());
+        return l;
     }
 
     /** Whether the server connection is between transactions with nothing owed: it can serve another client as is. */
@@ -635,7 +684,14 @@ public final class ClientSession implements SessionInfo {
 
     /** Ends the pooled side of a closing session: a clean lease goes back, anything else is closed. */
     private void endPooled() {
-        if (lease != null) {
+        if (lease != null && (lentBehind || !leaseTurn) && !leaseClean()) {
+            // Another client's work is queued behind this one's on the connection: the pool
+            // reads this client's last replies and passes the connection on, rather than close it.
+            int owed = link.readyForQueriesOwed();
+            Buffer unread = serverDecoder.takeBuffered();
+            BackendLease l = detachLease();
+            l.abandon(owed, link.usage.take(), unread);
+        } else if (lease != null) {
             returnLease(leaseClean());
         }
         cancelIdleTimer();
@@ -911,9 +967,46 @@ public final class ClientSession implements SessionInfo {
         if (link != null) {
             link.usage.toServer(toServer.length());
         }
-        toServer.writeTo(server, clientRead);
+        if (mayLendBehind()) {
+            // Held back from the socket until the pool has tried to lend the connection on: the
+            // next client's work then goes out in the same system call, and PostgreSQL finds it
+            // with this statement. Written separately, the backend often ran this statement
+            // before the second write came (the proxy's thread preempted by it on two cores) and
+            // went to sleep anyway.
+            toServer.writeTo(server, clientRead, false);
+            NetSocket written = server;
+            lendBehindIfDone();
+            ChannelWrites.flush(written);
+        } else {
+            toServer.writeTo(server, clientRead);
+        }
         // The server reads slower than the client writes (COPY IN): stop reading the client.
-        clientToServer.afterWrite();
+        if (clientToServer != null) {
+            clientToServer.afterWrite();
+        }
+    }
+
+    /** Whether what went to the server so far leaves it idle for sure, so the pool may lend the connection on. */
+    private boolean mayLendBehind() {
+        return !lentBehind && lease != null && link != null && poolMode != PoolMode.SESSION && transactionStatus == TransactionStatus.IDLE
+                && link.endsIdle();
+    }
+
+    /** Set once the pool lent this session's server connection behind its last statement: the lease goes at that statement's ReadyForQuery. */
+    private boolean lentBehind;
+    /** The lease's replies are this session's (false while its work waits behind another client's statement). */
+    private boolean leaseTurn;
+
+    /**
+     * What went to the server ends, for sure, with it idle outside a transaction: the pool may
+     * lend the connection to a waiting client now, whose work the server then runs without
+     * going idle in between. What this client sends meanwhile waits for its next lease.
+     */
+    private void lendBehindIfDone() {
+        if (mayLendBehind() && lease.lendBehind()) {
+            lentBehind = true;
+            link.holdBack();
+        }
     }
 
     private void onClientClosed() {
@@ -957,6 +1050,19 @@ public final class ClientSession implements SessionInfo {
             return;
         } catch (RuntimeException e) {
             internalError(e);
+            return;
+        }
+        if (releaseAfterRead && lentBehind) {
+            releaseAfterRead = false;
+            // Whatever follows this client's ReadyForQuery in the read is the next holder's reply.
+            Buffer unread = serverDecoder.takeBuffered();
+            boolean clean = transactionStatus == TransactionStatus.IDLE && link.idle();
+            if (!clean) {
+                log.error("conn={} event=lent_connection_not_idle status={} link_idle={}", connectionId, transactionStatus, link.idle());
+            }
+            returnLease(clean, unread);
+            flushToClient();
+            flushToServer(); // what the client sent meanwhile was kept for a new lease
             return;
         }
         if (releaseAfterRead) {
@@ -1082,7 +1188,11 @@ public final class ClientSession implements SessionInfo {
 
     /** A ReadyForQuery reached a pooled session: maybe the lease can go back, and the idle clocks start. */
     private void onPooledReady(TransactionStatus status) {
-        if (poolMode != PoolMode.SESSION && status == TransactionStatus.IDLE) {
+        if (lentBehind) {
+            // The next holder's replies may follow in this read: stop here.
+            serverDecoder.pause();
+            releaseAfterRead = true;
+        } else if (poolMode != PoolMode.SESSION && status == TransactionStatus.IDLE) {
             releaseAfterRead = true;
         } else if (status == TransactionStatus.IDLE && lease != null) {
             // Session mode keeps the lease: statistics are reported per transaction instead.

@@ -61,8 +61,8 @@ final class PooledServerLink {
         return UNNAMED.get(owed);
     }
 
-    /** A client statement: its server name and the Parse that creates it there. */
-    private record ClientStatement(String serverName, Buffer serverParse) {
+    /** A client statement: its server name, the Parse that creates it there, and whether it may be lent behind ({@link #endsIdle}). */
+    private record ClientStatement(String serverName, Buffer serverParse, boolean autocommit) {
     }
 
     private final boolean renameStatements;
@@ -75,6 +75,17 @@ final class PooledServerLink {
     private boolean rolledBack;
     private LinkedHashMap<String, Boolean> prepared;
     private AppliedSettings applied;
+    /**
+     * What was sent since the server was last known idle (the lease attached, or a
+     * ReadyForQuery 'I' with nothing more owed): whether all of it is one autocommit statement
+     * and how many Syncs or Queries it has. See {@link #endsIdle}.
+     */
+    private boolean autocommitSinceIdle;
+    private int syncsSinceIdle;
+    /** The unnamed statement parsed since the server was idle is one autocommit statement. */
+    private boolean unnamedAutocommit;
+    /** The server connection was lent behind what was sent: what the client sends next waits for a new lease. */
+    private boolean heldBack;
     /** What the client does on its server connections, for the provider's SHOW STATS. */
     final LeaseUsageCounter usage = new LeaseUsageCounter();
     /** Messages the client sent while the session holds no server connection, in order: copies, kept as frames so nothing is decoded twice. */
@@ -106,6 +117,8 @@ final class PooledServerLink {
         applied = state.applied;
         owed.clear();
         sentSinceSync = false;
+        serverIdle();
+        heldBack = false;
         String replay = variables.replayFor(applied);
         if (replay == null) {
             return null;
@@ -119,6 +132,63 @@ final class PooledServerLink {
         prepared = null;
         applied = null;
         owed.clear();
+        heldBack = false;
+    }
+
+    private void serverIdle() {
+        autocommitSinceIdle = true;
+        syncsSinceIdle = 0;
+        unnamedAutocommit = false;
+    }
+
+    /**
+     * Whether what was sent since the server was last idle is one autocommit statement and its
+     * Sync (or one simple Query), and nothing after: the server will certainly be idle outside
+     * a transaction once it has answered, whatever the answer. The session may then let the
+     * pool lend the connection behind it ({@link io.neurondb.plugin.api.BackendConnectionProvider.BackendLease#lendBehind}).
+     */
+    boolean endsIdle() {
+        return prepared != null && !heldBack && autocommitSinceIdle && syncsSinceIdle == 1 && !sentSinceSync;
+    }
+
+    /** ReadyForQuery messages the server still owes (shown or not). */
+    int readyForQueriesOwed() {
+        int n = 0;
+        for (Entry e : owed) {
+            if (e.owed() == Owed.SYNC_SHOWN || e.owed() == Owed.SYNC_HIDDEN) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The connection was lent behind the last batch: whatever the client sends now is kept for its next lease. */
+    void holdBack() {
+        heldBack = true;
+    }
+
+    /** Tracks {@link #endsIdle} for a message going to the server. */
+    private void noteForLending(Frame f, byte type) {
+        if (!autocommitSinceIdle) {
+            return;
+        }
+        switch (type) {
+            case PgProtocol.QUERY -> {
+                syncsSinceIdle++;
+                autocommitSinceIdle = AutocommitStatements.isOne(f.source(), f.start() + PgProtocol.TYPED_HEADER_LENGTH, f.end() - 1);
+            }
+            case PgProtocol.SYNC -> syncsSinceIdle++;
+            case PgProtocol.PARSE -> {
+                // A named Parse changes what the connection has prepared, which whoever is lent
+                // behind would count on before the server has said whether it worked.
+                boolean unnamed = f.bodyByte(0) == 0;
+                unnamedAutocommit = unnamed && AutocommitStatements.isOne(f.source(), f.start() + PgProtocol.TYPED_HEADER_LENGTH + 1, f.end());
+                autocommitSinceIdle = unnamedAutocommit;
+            }
+            case PgProtocol.DESCRIBE, PgProtocol.EXECUTE, PgProtocol.FLUSH -> {
+            }
+            default -> autocommitSinceIdle = false; // Bind is judged in bind(); Close, FunctionCall, COPY data: no
+        }
     }
 
     /** Nothing is owed by the server and nothing was sent since the last Sync: the lease may go back. */
@@ -169,7 +239,7 @@ final class PooledServerLink {
                 Buffer rest = rest(f, r);
                 String serverName = serverName(sql, rest);
                 statements.put(name, new ClientStatement(serverName, MessageWriter.typed(PgProtocol.PARSE, sql.length() + rest.length() + 48)
-                        .cstring(serverName).cstring(sql).bytes(rest).finish()));
+                        .cstring(serverName).cstring(sql).bytes(rest).finish(), AutocommitStatements.isOne(sql)));
                 replies.add(PARSE_COMPLETE.copy());
             } else {
                 replies.add(TransactionStatus.IDLE.encodeReadyForQuery());
@@ -193,11 +263,14 @@ final class PooledServerLink {
 
     /** Sends {@code f} (or what replaces it) through {@code frames}/{@code bytes}; kept aside while no server connection is held. */
     void outgoing(Frame f, Consumer<Frame> frames, Consumer<Buffer> bytes) {
-        if (prepared == null) {
+        if (prepared == null || heldBack) {
             detached.add(f.copy());
             return;
         }
         byte type = f.type();
+        if (type != PgProtocol.BIND) {
+            noteForLending(f, type);
+        }
         switch (type) {
             case PgProtocol.SYNC, PgProtocol.FUNCTION_CALL -> {
                 owed.add(unnamed(Owed.SYNC_SHOWN));
@@ -260,7 +333,7 @@ final class PooledServerLink {
         String serverName = serverName(sql, rest);
         Buffer serverParse = MessageWriter.typed(PgProtocol.PARSE, sql.length() + rest.length() + 48)
                 .cstring(serverName).cstring(sql).bytes(rest).finish();
-        statements.put(name, new ClientStatement(serverName, serverParse));
+        statements.put(name, new ClientStatement(serverName, serverParse, AutocommitStatements.isOne(sql)));
         if (prepared.containsKey(serverName)) {
             prepared.get(serverName); // touch: most recently used
             owed.add(unnamed(Owed.PARSE_AS_CLOSE));
@@ -272,6 +345,7 @@ final class PooledServerLink {
 
     /** Sends the Parse of {@code serverName}, closing the least recently used statement first if the LRU is full. */
     private void prepareOnServer(String serverName, Buffer serverParse, Owed kind, Consumer<Buffer> bytes) {
+        autocommitSinceIdle = false; // the connection's statements change before the server confirms
         if (prepared.size() >= maxPrepared) {
             String evicted = prepared.keySet().iterator().next();
             prepared.remove(evicted);
@@ -289,9 +363,11 @@ final class PooledServerLink {
         String name = r.readCString();
         ClientStatement s = renameStatements && !name.isEmpty() ? statements.get(name) : null;
         if (s == null) {
+            autocommitSinceIdle &= name.isEmpty() && unnamedAutocommit;
             frames.accept(f);
             return;
         }
+        autocommitSinceIdle &= s.autocommit() && prepared.containsKey(s.serverName());
         ensurePrepared(s, bytes);
         Buffer rest = rest(f, r);
         bytes.accept(MessageWriter.typed(PgProtocol.BIND, rest.length() + portal.length() + s.serverName().length() + 2)
@@ -377,6 +453,9 @@ final class PooledServerLink {
                     return null;
                 }
                 TransactionStatus status = TransactionStatus.fromReadyForQuery(f);
+                if (status == TransactionStatus.IDLE && owed.isEmpty() && !sentSinceSync) {
+                    serverIdle();
+                }
                 if (status == TransactionStatus.IDLE) {
                     variables.transactionEnded(!errorInTransaction && !rolledBack, applied == null ? new AppliedSettings() : applied);
                     errorInTransaction = false;

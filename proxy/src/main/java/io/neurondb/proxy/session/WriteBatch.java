@@ -60,6 +60,11 @@ final class WriteBatch {
      * which Netty releases once written: no copy on the way through the proxy.
      */
     void writeTo(NetSocket destination, BorrowedRead read) {
+        writeTo(destination, read, true);
+    }
+
+    /** Like {@link #writeTo(NetSocket, BorrowedRead)}; without {@code flush} the bytes wait for the socket's next flush. */
+    void writeTo(NetSocket destination, BorrowedRead read, boolean flush) {
         if (copied == null && runSource != null && runSource == read.view()) {
             ByteBuf memory = read.memory();
             // The usual reply or request is the whole read: the read's own buffer goes out, with a
@@ -71,12 +76,20 @@ final class WriteBatch {
                     ? memory.retain()
                     : memory.retainedSlice(runStart, runEnd - runStart);
             clear();
-            ChannelWrites.send(destination, out);
+            send(destination, out, flush);
             return;
         }
         Buffer out = take();
         if (out != null) {
-            ChannelWrites.send(destination, out);
+            send(destination, ((io.vertx.core.internal.buffer.BufferInternal) out).getByteBuf(), flush);
+        }
+    }
+
+    private static void send(NetSocket destination, ByteBuf bytes, boolean flush) {
+        if (flush) {
+            ChannelWrites.send(destination, bytes);
+        } else {
+            ChannelWrites.queue(destination, bytes);
         }
     }
 

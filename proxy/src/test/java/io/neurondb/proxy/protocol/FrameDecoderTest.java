@@ -134,4 +134,35 @@ class FrameDecoderTest {
         chunks.forEach(c -> d.feed(c, out::add));
         return out;
     }
+
+    /** A pooled server connection changes hands after a ReadyForQuery: the bytes after it, whole or cut, go to the next holder. */
+    @Test
+    void takeBufferedGivesEverythingPastThePauseWhateverTheChunking() {
+        Buffer all = stream();
+        for (int split = 1; split < all.length(); split++) {
+            FrameDecoder decoder = new FrameDecoder(LIMITS, Expect.TYPED);
+            List<Frame> taken = new ArrayList<>();
+            java.util.function.Consumer<Frame> sink = f -> {
+                taken.add(f);
+                if (f.type() == PgProtocol.SYNC) {
+                    decoder.pause();
+                }
+            };
+            decoder.feed(all.getBuffer(0, split), sink);
+            int received = split;
+            if (!decoder.isPaused()) {
+                decoder.feed(all.getBuffer(split, all.length()), sink);
+                received = all.length();
+            }
+            assertThat(taken).extracting(Frame::type).containsExactly(PgProtocol.PARSE, PgProtocol.SYNC);
+            int used = taken.get(0).length() + taken.get(1).length();
+            Buffer rest = decoder.takeBuffered();
+            if (received == used) {
+                assertThat(rest).as("split %d", split).isNull();
+            } else {
+                assertThat(rest.getBytes()).as("split %d", split).isEqualTo(all.getBuffer(used, received).getBytes());
+            }
+            assertThat(decoder.hasBufferedBytes()).isFalse();
+        }
+    }
 }

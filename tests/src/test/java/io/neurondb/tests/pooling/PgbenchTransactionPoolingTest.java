@@ -30,15 +30,9 @@ class PgbenchTransactionPoolingTest {
     @Test
     void tpcbPreparedThroughAPoolOfTen() throws Exception {
         LocalPostgres pg = TestPostgres.shared();
-        try (Connection c = TestPostgres.superuser(pg); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS pool_pgbench");
-            s.execute("CREATE DATABASE pool_pgbench");
-        }
-        Path bin = Path.of("/usr/lib/postgresql/15/bin");
-        Map<String, String> env = Map.of("PGPASSWORD", TestPostgres.SUPERUSER_PASSWORD);
-        Tool.Result init = Tool.run(bin, "pgbench", env, null, List.of("-i", "-s", "1", "-q", "-h", "127.0.0.1",
-                "-p", Integer.toString(pg.port()), "-U", "postgres", "pool_pgbench"));
-        assertThat(init.exitCode()).as(init.output()).isZero();
+        PooledProxy.pgbenchDatabase(pg, "pool_pgbench");
+        Path bin = PooledProxy.PG_BIN;
+        Map<String, String> env = PooledProxy.PGBENCH_ENV;
 
         try (ProxyUnderTest proxy = PooledProxy.start(pg, "    auth_type: scram-sha-256\n    pool_mode: transaction\n"
                 + "    default_pool_size: " + Integer.getInteger("pooling.pgbench.pool", 10) + "\n    max_client_conn: " + (CLIENTS + 50) + "\n    query_wait_timeout: " + Integer.getInteger("pooling.pgbench.wait", 60) + "\n")) {

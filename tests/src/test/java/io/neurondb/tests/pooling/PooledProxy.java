@@ -66,6 +66,23 @@ final class PooledProxy {
         return ProxyUnderTest.start(pg.port(), yaml, List.of(), PluginJars.directoryWith(ids));
     }
 
+    /** A fresh database {@code name} on {@code pg} with pgbench's tables at scale 1. */
+    static void pgbenchDatabase(LocalPostgres pg, String name) throws Exception {
+        try (Connection c = TestPostgres.superuser(pg); java.sql.Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name);
+            s.execute("CREATE DATABASE " + name);
+        }
+        io.neurondb.tests.support.Tool.Result init = io.neurondb.tests.support.Tool.run(PG_BIN, "pgbench", PGBENCH_ENV, null,
+                List.of("-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", Integer.toString(pg.port()), "-U", "postgres", name));
+        if (init.exitCode() != 0) {
+            throw new AssertionError("pgbench -i failed: " + init.output());
+        }
+    }
+
+    static final Path PG_BIN = Path.of("/usr/lib/postgresql/15/bin");
+    /** pgbench's environment for the server's superuser. */
+    static final java.util.Map<String, String> PGBENCH_ENV = java.util.Map.of("PGPASSWORD", TestPostgres.SUPERUSER_PASSWORD);
+
     static Connection connect(ProxyUnderTest proxy, String database, String user, String password, Properties extra) throws SQLException {
         Properties p = new Properties();
         p.putAll(extra);

@@ -60,7 +60,7 @@ public final class ProxyUnderTest implements AutoCloseable {
                     // servers) and tests that say so get the production default.
                     + (extraYaml.contains("open_indexed_databases_at_start:") || extraYaml.contains("replication:\n  enabled: true")
                             ? "" : "open_indexed_databases_at_start: false\n")
-                    + "event_loops: 2\n"
+                    + (extraYaml.contains("event_loops:") ? "" : "event_loops: 2\n")
                     + "connect_timeout_ms: 2000\n"
                     + (pluginsDir != null ? "plugins_dir: " + pluginsDir + "\n" : "")
                     + extraYaml;

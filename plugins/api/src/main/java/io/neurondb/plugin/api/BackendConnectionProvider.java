@@ -116,6 +116,22 @@ public interface BackendConnectionProvider extends ExtensionPoint {
 
         /** The server closed the connection, or it broke. */
         void onClosed();
+
+        /**
+         * The connection's replies are this reader's from now: at once for a lease taken from
+         * the pool, later for one lent behind another holder's last statement
+         * ({@link BackendLease#lendBehind()}), once that holder's reply has ended.
+         */
+        default void onTurn() {
+        }
+
+        /**
+         * For a lease that waits behind others: the connection has room for more work behind
+         * this lease's, so a {@link BackendLease#lendBehind()} refused for lack of room may be
+         * tried again.
+         */
+        default void onRoomBehind() {
+        }
     }
 
     /** A server connection on loan to one client session. */
@@ -133,11 +149,14 @@ public interface BackendConnectionProvider extends ExtensionPoint {
          * reader at once. Providers that lend a connection over and over should keep one set of
          * socket handlers for the connection's life and switch the reader they dispatch to:
          * replacing the socket's handlers at every lease and every return was a measurable part
-         * of a pooled transaction. The default sets the socket's handlers.
+         * of a pooled transaction. Every provider calls {@link LeaseReader#onTurn()} once the
+         * replies are the reader's (the host sends the client's cancels there only from then).
+         * The default sets the socket's handlers and calls it at once.
          */
         default void read(LeaseReader reader) {
             ((io.vertx.core.internal.net.NetSocketInternal) socket()).messageHandler(reader::onMessage);
             socket().closeHandler(v -> reader.onClosed());
+            reader.onTurn();
         }
 
         /** The server's process id and secret key (BackendKeyData): where the client's cancels go. */
@@ -187,6 +206,39 @@ public interface BackendConnectionProvider extends ExtensionPoint {
          * the client to disconnect).
          */
         default void report(LeaseUsage usage) {
+        }
+
+        /**
+         * The holder has just written a batch that certainly ends in the server being idle
+         * outside a transaction (one autocommit statement and its Sync), and writes nothing more
+         * on this lease: the provider may lend the connection now to a client that waits, whose
+         * work is then written behind it and runs as soon as the server is done. True when it
+         * did; the holder's replies then end at its batch's ReadyForQuery, and whatever the
+         * server sends after it belongs to the next holder ({@link #release(boolean, LeaseUsage, Buffer)}).
+         * The default lends nothing.
+         */
+        default boolean lendBehind() {
+            return false;
+        }
+
+        /**
+         * Gives the connection back like {@link #release(boolean, LeaseUsage)}; {@code unread}
+         * is what the holder read from the server past its own last reply (a next holder's,
+         * see {@link #lendBehind()}), passed on to whoever reads the connection next.
+         */
+        default void release(boolean reusable, LeaseUsage usage, Buffer unread) {
+            release(reusable, usage);
+        }
+
+        /**
+         * The holder's client left while the server still owes it {@code readyForQueries}
+         * ReadyForQuery messages, after the connection was lent behind it ({@link #lendBehind()}):
+         * the provider reads and drops the rest of those replies ({@code unread} is what the
+         * holder had read of them), then lets the next holder read on. The default closes the
+         * connection.
+         */
+        default void abandon(int readyForQueries, LeaseUsage usage, Buffer unread) {
+            release(false, usage);
         }
     }
 
