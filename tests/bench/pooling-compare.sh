@@ -16,6 +16,7 @@
 #
 # Usage: tests/bench/pooling-compare.sh     (after ./mvnw -DskipTests package -pl proxy,plugins/pooling -am)
 # Knobs: DURATION=10 CLIENT_COUNTS="8 64 256" MODES="prepared simple" POOL=10 JOBS=2 SCALE=10 WARMUP=30 EVENT_LOOPS=2 ROUNDS=1
+#        SERVER_PIPELINING=off (the proxy's server_pipelining setting; PgBouncer has no such thing)
 #
 # Every target is first warmed up with WARMUP seconds of each measured mode at the largest
 # client count: a proxy is long-running, and until the JIT has compiled the paths a mode and a
@@ -33,6 +34,7 @@ SCALE=${SCALE:-10}
 WARMUP=${WARMUP:-30}
 EVENT_LOOPS=${EVENT_LOOPS:-2}
 ROUNDS=${ROUNDS:-1}
+SERVER_PIPELINING=${SERVER_PIPELINING:-off}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$root/tests/bench/lib/postgres.sh"
@@ -69,6 +71,7 @@ plugins:
     default_pool_size: $POOL
     max_client_conn: 600
     auth_type: trust
+    server_pipelining: $SERVER_PIPELINING
 YAML
 start_neurondb "$root" "$work/proxy.yaml" "$proxy_port" "$pg_port" "$work/proxy-data" "$work/plugins" "$work/proxy.log"
 proxy_pid=$started_pid
@@ -108,7 +111,7 @@ steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; } # CPU time the host gave 
 
 pids[pgbouncer]=$(cat "$work/pgbouncer.pid")
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "pgbench -S, $DURATION s per cell, $ROUNDS round(s) per cell (medians), pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE, $EVENT_LOOPS event loops"
+echo "pgbench -S, $DURATION s per cell, $ROUNDS round(s) per cell (medians), pool $POOL (transaction mode) for neurondb and pgbouncer, scale $SCALE, $EVENT_LOOPS event loops, neurondb server_pipelining $SERVER_PIPELINING"
 warm_clients=$(tr ' ' '\n' <<<"$CLIENT_COUNTS" | sort -n | tail -1)
 for mode in $MODES; do   # warm-up: JIT and caches, on the paths the cells below take
   for t in "${targets[@]}"; do run "${ports[$t]}" "$mode" "$warm_clients" "$WARMUP" >/dev/null; done
