@@ -693,34 +693,51 @@ final class Pool {
             return;
         }
         int[] left = {readyForQueries};
-        io.vertx.core.buffer.Buffer[] pending = {io.vertx.core.buffer.Buffer.buffer()};
+        // Bytes of the message being passed over; a message's head (type and length, or a whole
+        // ReadyForQuery) waits for its bytes. Nothing larger is kept: a large result is skipped.
+        long[] skip = {0};
+        io.vertx.core.buffer.Buffer[] head = {io.vertx.core.buffer.Buffer.buffer()};
         boolean[] over = {false};
         io.vertx.core.Handler<io.vertx.core.buffer.Buffer> reads = chunk -> {
             if (over[0]) {
                 return;
             }
-            io.vertx.core.buffer.Buffer buf = pending[0].appendBuffer(chunk);
+            io.vertx.core.buffer.Buffer buf = head[0].length() == 0 ? chunk : head[0].appendBuffer(chunk);
             int at = 0;
-            while (buf.length() - at >= 5) {
+            while (at < buf.length()) {
+                if (skip[0] > 0) {
+                    int n = (int) Math.min(skip[0], buf.length() - at);
+                    at += n;
+                    skip[0] -= n;
+                    continue;
+                }
+                if (buf.length() - at < 5) {
+                    break;
+                }
+                byte type = buf.getByte(at);
                 int length = buf.getInt(at + 1);
                 if (length < 4) {
                     over[0] = true;
                     release(conn, false, null);
                     return;
                 }
+                if (type != PgWire.READY_FOR_QUERY) {
+                    at += 5;
+                    skip[0] = length - 4;
+                    continue;
+                }
                 if (buf.length() - at < 1 + length) {
                     break;
                 }
-                boolean ready = buf.getByte(at) == PgWire.READY_FOR_QUERY;
-                boolean idle = ready && buf.getByte(at + 5) == 'I';
+                boolean idle = length == 5 && buf.getByte(at + 5) == 'I';
                 at += 1 + length;
-                if (ready && --left[0] == 0) {
+                if (--left[0] == 0) {
                     over[0] = true;
                     release(conn, idle, buf.getBuffer(at, buf.length()));
                     return;
                 }
             }
-            pending[0] = buf.getBuffer(at, buf.length());
+            head[0] = buf.getBuffer(at, buf.length());
         };
         conn.readByPool(reads, () -> {
             if (!over[0]) {
