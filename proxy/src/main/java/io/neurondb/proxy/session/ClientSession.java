@@ -975,7 +975,7 @@ public final class ClientSession implements SessionInfo {
             // went to sleep anyway.
             toServer.writeTo(server, clientRead, false);
             NetSocket written = server;
-            lendBehindIfDone();
+            lendBehind();
             ChannelWrites.flush(written);
         } else {
             toServer.writeTo(server, clientRead);
@@ -1003,7 +1003,14 @@ public final class ClientSession implements SessionInfo {
      * going idle in between. What this client sends meanwhile waits for its next lease.
      */
     private void lendBehindIfDone() {
-        if (mayLendBehind() && lease.lendBehind()) {
+        if (mayLendBehind()) {
+            lendBehind();
+        }
+    }
+
+    /** Asks the pool to lend the connection on; the caller checked {@link #mayLendBehind()}. */
+    private void lendBehind() {
+        if (lease.lendBehind()) {
             lentBehind = true;
             link.holdBack();
         }

@@ -106,6 +106,23 @@ class ServerPipeliningTest {
         PooledProxy.await(count + " clients waiting", () -> waiting() == count);
     }
 
+    /** What a test reads from the first row of a result. */
+    private interface Row<T> {
+        T read(ResultSet r) throws SQLException;
+    }
+
+    /** Runs {@code sql} on {@code s} on another thread (the client then waits in the pool): the first row, read by {@code row}. */
+    private static <T> CompletableFuture<T> inBackground(Statement s, String sql, Row<T> row) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (ResultSet r = s.executeQuery(sql)) {
+                r.next();
+                return row.read(r);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, THREADS);
+    }
+
     private static int pid(Connection c) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT pg_backend_pid()")) {
             r.next();
@@ -181,14 +198,8 @@ class ServerPipeliningTest {
                 // About 2 MB of reply after half a second: the client is gone long before its end.
                 query(leaver, "SELECT (SELECT pg_sleep(0.5))::text || repeat('x', 1000) FROM generate_series(1, 2000)");
                 awaitWaiting(1);
-                CompletableFuture<int[]> answer = CompletableFuture.supplyAsync(() -> {
-                    try (Statement s = next.createStatement(); ResultSet r = s.executeQuery("SELECT 42, pg_backend_pid()")) {
-                        r.next();
-                        return new int[]{r.getInt(1), r.getInt(2)};
-                    } catch (SQLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, THREADS);
+                CompletableFuture<int[]> answer = inBackground(next.createStatement(), "SELECT 42, pg_backend_pid()",
+                        r -> new int[]{r.getInt(1), r.getInt(2)});
                 awaitWaiting(2);
                 double before = pipelined();
                 holder.commit(); // the leaver gets the connection, and the next client is lent behind it
@@ -209,14 +220,7 @@ class ServerPipeliningTest {
         try (Connection holder = client("extended"); Connection first = client("simple")) {
             holder.setAutoCommit(false);
             int serverPid = pid(holder);
-            CompletableFuture<Integer> firstDone = CompletableFuture.supplyAsync(() -> {
-                try (Statement s = first.createStatement(); ResultSet r = s.executeQuery("SELECT 7 FROM pg_sleep(0.5)")) {
-                    r.next();
-                    return r.getInt(1);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, THREADS);
+            CompletableFuture<Integer> firstDone = inBackground(first.createStatement(), "SELECT 7 FROM pg_sleep(0.5)", r -> r.getInt(1));
             awaitWaiting(1);
             try (Socket leaver = new Socket("127.0.0.1", proxy.port())) {
                 startup(leaver);
@@ -243,24 +247,10 @@ class ServerPipeliningTest {
         try (Connection holder = client("extended"); Connection first = client("simple"); Connection behind = client("extended")) {
             holder.setAutoCommit(false);
             pid(holder);
-            CompletableFuture<Boolean> firstDone = CompletableFuture.supplyAsync(() -> {
-                try (Statement s = first.createStatement(); ResultSet r = s.executeQuery("SELECT pg_sleep(1) IS NOT NULL")) {
-                    r.next();
-                    return r.getBoolean(1);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, THREADS);
+            CompletableFuture<Boolean> firstDone = inBackground(first.createStatement(), "SELECT pg_sleep(1) IS NOT NULL", r -> r.getBoolean(1));
             awaitWaiting(1);
             Statement long_ = behind.createStatement();
-            CompletableFuture<Boolean> behindDone = CompletableFuture.supplyAsync(() -> {
-                try (ResultSet r = long_.executeQuery("SELECT pg_sleep(30) IS NOT NULL")) {
-                    r.next();
-                    return r.getBoolean(1);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }, THREADS);
+            CompletableFuture<Boolean> behindDone = inBackground(long_, "SELECT pg_sleep(30) IS NOT NULL", r -> r.getBoolean(1));
             awaitWaiting(2);
             double before = pipelined();
             holder.commit();
